@@ -1,0 +1,16 @@
+//! Pure types and rules of Bihuan. No I/O, no async: everything here can be
+//! tested as plain functions, and every other crate speaks these types.
+
+pub mod audit;
+pub mod campaign;
+pub mod clock;
+pub mod credit_code;
+pub mod error;
+pub mod ids;
+pub mod indicator;
+pub mod permission;
+pub mod role;
+pub mod text;
+pub mod unit;
+
+pub use error::{DomainError, ErrorCode, FieldError};
