@@ -490,8 +490,8 @@ pub fn parse_plan(text: &str) -> Result<CampaignPlan, Vec<PlanError>> {
     // Structural rule: which kinds may contain which.
     let kinds: HashMap<&str, UnitKind> = units.iter().map(|u| (u.key.as_str(), u.kind)).collect();
     for (i, (u, raw_u)) in units.iter().zip(&raw.units).enumerate() {
-        if let (Some(p), Some(pkind)) = (&u.parent, u.parent.as_deref().and_then(|p| kinds.get(p))) {
-            if !pkind.may_contain(u.kind) {
+        if let (Some(p), Some(pkind)) = (&u.parent, u.parent.as_deref().and_then(|p| kinds.get(p)))
+            && !pkind.may_contain(u.kind) {
                 c.err(
                     &raw_u.get_ref().kind.span(),
                     format!("units[{i}].kind"),
@@ -499,7 +499,6 @@ pub fn parse_plan(text: &str) -> Result<CampaignPlan, Vec<PlanError>> {
                     format!("a {} cannot sit under the {} \"{p}\"", u.kind.as_str(), pkind.as_str()),
                 );
             }
-        }
     }
 
     let rc = raw.campaign.get_ref();
@@ -508,11 +507,10 @@ pub fn parse_plan(text: &str) -> Result<CampaignPlan, Vec<PlanError>> {
     let issued_on = rc.issued_on.as_ref().and_then(|d| c.date(d, "campaign.issued_on"));
     let starts_on = c.date(&rc.starts_on, "campaign.starts_on");
     let ends_on = c.date(&rc.ends_on, "campaign.ends_on");
-    if let (Some(s), Some(e)) = (starts_on, ends_on) {
-        if e < s {
+    if let (Some(s), Some(e)) = (starts_on, ends_on)
+        && e < s {
             c.err(&rc.ends_on.span(), "campaign.ends_on", "结束日期早于开始日期", "ends before it starts");
         }
-    }
     let owner_unit = c.unit_ref(&rc.owner_unit, "campaign.owner_unit", &unit_keys);
     let office_unit = rc.office_unit.as_ref().map(|o| c.unit_ref(o, "campaign.office_unit", &unit_keys));
     for (i, s) in rc.safeguards.iter().enumerate() {
@@ -567,8 +565,8 @@ pub fn parse_plan(text: &str) -> Result<CampaignPlan, Vec<PlanError>> {
             if s < campaign.starts_on || e > campaign.ends_on {
                 c.err(&r.starts_on.span(), f("starts_on"), "阶段超出了行动的起止日期", "the phase lies outside the campaign's span");
             }
-            if let Some(prev) = phases.last() {
-                if s <= prev.ends_on {
+            if let Some(prev) = phases.last()
+                && s <= prev.ends_on {
                     c.err(
                         &r.starts_on.span(),
                         f("starts_on"),
@@ -576,7 +574,6 @@ pub fn parse_plan(text: &str) -> Result<CampaignPlan, Vec<PlanError>> {
                         format!("the phase overlaps or precedes the phase \"{}\"", prev.name),
                     );
                 }
-            }
             phases.push(PlanPhase { name, starts_on: s, ends_on: e, aims });
         }
     }
@@ -656,8 +653,8 @@ pub fn parse_plan(text: &str) -> Result<CampaignPlan, Vec<PlanError>> {
         }
         let group = c.opt_text(&r.group);
         let task = c.opt_text(&r.task);
-        if let (Some(t), Some(a), Some(span)) = (&task, area, r.task.as_ref().map(|t| t.span())) {
-            if !a.tasks.iter().any(|x| &x.label == t && x.group == group) {
+        if let (Some(t), Some(a), Some(span)) = (&task, area, r.task.as_ref().map(|t| t.span()))
+            && !a.tasks.iter().any(|x| &x.label == t && x.group == group) {
                 c.err(
                     &span,
                     f("task"),
@@ -665,7 +662,6 @@ pub fn parse_plan(text: &str) -> Result<CampaignPlan, Vec<PlanError>> {
                     format!("area \"{area_code}\" has no task \"{t}\""),
                 );
             }
-        }
         let lead_units = match &r.lead_units {
             Some(list) => list
                 .iter()

@@ -8,6 +8,7 @@ pub mod credit_code;
 pub mod error;
 pub mod ids;
 pub mod indicator;
+pub mod model;
 pub mod permission;
 pub mod role;
 pub mod text;

@@ -398,11 +398,10 @@ impl UnitDraft {
             ("legal_representative_phone", &self.legal_representative_phone, "法定代表人电话"),
             ("principal_phone", &self.principal_phone, "主要负责人电话"),
         ] {
-            if let Some(p) = opt(value) {
-                if !valid_phone(&p) {
+            if let Some(p) = opt(value)
+                && !valid_phone(&p) {
                     errors.push(FieldError::new(field, format!("{zh}格式不正确"), format!("{field} is not a valid phone number")));
                 }
-            }
         }
         match (self.longitude, self.latitude) {
             (Some(lon), Some(lat)) => {

@@ -1,3 +1,383 @@
-fn main() {
-    println!("Hello, world!");
+//! `bihuan`: one binary that serves the web application and API and carries
+//! the operator's commands.
+
+mod config;
+
+use anyhow::{bail, Context, Result};
+use bihuan_domain::campaign::parse_plan;
+use bihuan_domain::clock::Clock;
+use bihuan_domain::ids::{TokenId, UnitId};
+use bihuan_service::accounts::NewUser;
+use bihuan_service::{Ctx, Service, Settings};
+use clap::{Parser, Subcommand};
+use config::{Config, Overrides};
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "bihuan", version, about = "闭环 Bihuan: safety-production rectification campaigns and closed-loop hazard management")]
+struct Cli {
+    #[command(flatten)]
+    overrides: Overrides,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web application and API (creates and migrates the database on first start).
+    Serve {
+        /// Add a fictional demo town with one user per role (passwords printed once).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Ask a running server whether it is healthy (exit code 0 when it is).
+    Healthcheck,
+    /// Configuration commands.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Import or export campaign plans.
+    Campaign {
+        #[command(subcommand)]
+        command: CampaignCommand,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration, secrets redacted.
+    Print,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user. The password is read from BIHUAN_NEW_PASSWORD or generated and printed.
+    Create {
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// admin, office, department, locality, inspector, enterprise, expert, leader
+        #[arg(long)]
+        role: String,
+        /// The unit's id, or its exact name.
+        #[arg(long)]
+        unit: String,
+    },
+    /// Set a user's password (from BIHUAN_NEW_PASSWORD, or generated and printed).
+    Passwd { username: String },
+    /// List users.
+    List,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user and print its secret once.
+    Create {
+        username: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+        #[arg(long)]
+        days: Option<i64>,
+    },
+    /// Revoke a token by its id.
+    Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+enum CampaignCommand {
+    /// Load a campaign file (docs/campaign-format.md); errors name the line and the field.
+    Import {
+        file: std::path::PathBuf,
+        /// Check the file only; change nothing.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Write a loaded campaign in the campaign file format to standard output.
+    Export {
+        /// The campaign's code; the only campaign when omitted.
+        code: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain and name the first broken link.
+    Verify,
+}
+
+struct SystemClock;
+impl Clock for SystemClock {
+    fn now(&self) -> time::OffsetDateTime {
+        time::OffsetDateTime::now_utc()
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli).await {
+        eprintln!("错误 / error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn open(config: &Config) -> Result<Service> {
+    let url = config.database_url()?;
+    let db = bihuan_store::Db::connect(&url)
+        .await
+        .with_context(|| format!("cannot open the database {}", bihuan_store::redact_url(&url)))?;
+    db.migrate().await.context("cannot migrate the database")?;
+    let settings = Settings {
+        session_idle: time::Duration::minutes(config.session_idle_minutes),
+        session_max: time::Duration::hours(config.session_max_hours),
+        ..Settings::default()
+    };
+    Ok(Service::new(db, Arc::new(SystemClock), settings))
+}
+
+fn new_password() -> (String, bool) {
+    match std::env::var("BIHUAN_NEW_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => (bihuan_service::password::generate(), true),
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let config = Config::load(&cli.overrides)?;
+    match cli.command {
+        Command::Serve { demo } => serve(config, demo).await,
+        Command::Migrate => {
+            let svc = open(&config).await?;
+            let applied = svc.db.applied_migrations().await?;
+            println!("database is at migration {}", applied.last().copied().unwrap_or(0));
+            Ok(())
+        }
+        Command::Healthcheck => healthcheck(&config).await,
+        Command::Config { command: ConfigCommand::Print } => {
+            print!("{}", config.print()?);
+            Ok(())
+        }
+        Command::User { command } => {
+            let svc = open(&config).await?;
+            let ctx = Ctx::system("cli");
+            match command {
+                UserCommand::Create { username, name, role, unit } => {
+                    let unit_id = resolve_unit(&svc, &unit).await?;
+                    let (password, generated) = new_password();
+                    let user = svc
+                        .create_user(
+                            &ctx,
+                            &NewUser {
+                                username,
+                                display_name: name,
+                                unit_id: unit_id.to_string(),
+                                role,
+                                password: password.clone(),
+                                must_change_password: generated,
+                                ..Default::default()
+                            },
+                        )
+                        .await?;
+                    println!("created user {} ({})", user.username, user.id);
+                    if generated {
+                        println!("password (shown once, must be changed at first login): {password}");
+                    }
+                }
+                UserCommand::Passwd { username } => {
+                    let user = svc.user_by_name(&username).await?.with_context(|| format!("no user {username}"))?;
+                    let (password, generated) = new_password();
+                    svc.reset_password(&ctx, user.id, &password).await?;
+                    println!("password of {username} changed; their sessions were ended");
+                    if generated {
+                        println!("new password (shown once): {password}");
+                    }
+                }
+                UserCommand::List => {
+                    let users = svc.list_users(&ctx, &Default::default()).await?;
+                    for (u, unit) in users {
+                        println!("{}\t{}\t{}\t{}\t{}", u.username, u.display_name, u.role.as_str(), unit, if u.active { "active" } else { "inactive" });
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Token { command } => {
+            let svc = open(&config).await?;
+            let ctx = Ctx::system("cli");
+            match command {
+                TokenCommand::Create { username, name, days } => {
+                    let user = svc.user_by_name(&username).await?.with_context(|| format!("no user {username}"))?;
+                    let (token, secret) = svc.create_token(&ctx, user.id, &name, days).await?;
+                    println!("token {} created for {username}", token.id);
+                    println!("{secret}");
+                }
+                TokenCommand::Revoke { id } => {
+                    let id = TokenId::parse(&id).context("not a token id")?;
+                    svc.revoke_token(&ctx, id).await?;
+                    println!("token {id} revoked");
+                }
+            }
+            Ok(())
+        }
+        Command::Campaign { command } => match command {
+            CampaignCommand::Import { file, check } => {
+                let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+                let plan = match parse_plan(&text) {
+                    Ok(p) => p,
+                    Err(errors) => {
+                        for e in &errors {
+                            eprintln!("{}:{e}", file.display());
+                        }
+                        bail!("{} problem(s) in {}; nothing was imported", errors.len(), file.display());
+                    }
+                };
+                if check {
+                    println!(
+                        "{} is valid: {} phases, {} areas, {} tasks, {} indicators",
+                        file.display(),
+                        plan.phases.len(),
+                        plan.areas.len(),
+                        plan.areas.iter().map(|a| a.tasks.len()).sum::<usize>(),
+                        plan.indicators.len()
+                    );
+                    return Ok(());
+                }
+                let svc = open(&config).await?;
+                let r = svc.import_plan(&Ctx::system("cli"), &plan, None).await?;
+                println!(
+                    "{} campaign {}: {} units created, {} phases, {} areas, {} tasks, {} indicators",
+                    if r.created { "imported" } else { "updated" },
+                    r.code,
+                    r.units_created,
+                    r.phases,
+                    r.areas,
+                    r.tasks,
+                    r.indicators
+                );
+                Ok(())
+            }
+            CampaignCommand::Export { code } => {
+                let svc = open(&config).await?;
+                let ctx = Ctx::system("cli");
+                let id = match code {
+                    Some(c) => svc.campaign_id_by_code(&c).await?.with_context(|| format!("no campaign {c}"))?,
+                    None => {
+                        let all = svc.list_campaigns(&ctx).await?;
+                        match all.as_slice() {
+                            [one] => one.id,
+                            [] => bail!("no campaign is loaded"),
+                            _ => bail!(
+                                "several campaigns are loaded; name one: {}",
+                                all.iter().map(|c| c.code.as_str()).collect::<Vec<_>>().join(", ")
+                            ),
+                        }
+                    }
+                };
+                let plan = svc.export_plan(&ctx, id).await?;
+                print!("{}", plan.to_toml().map_err(anyhow::Error::msg)?);
+                Ok(())
+            }
+        },
+        Command::Audit { command: AuditCommand::Verify } => {
+            let svc = open(&config).await?;
+            let report = svc.verify_audit().await?;
+            match report.result {
+                Ok(()) => {
+                    println!("audit chain intact: {} entries verified", report.checked);
+                    Ok(())
+                }
+                Err(b) => bail!("audit chain broken: {b} ({} entries verified before it)", report.checked),
+            }
+        }
+    }
+}
+
+async fn resolve_unit(svc: &Service, unit: &str) -> Result<UnitId> {
+    if let Some(id) = UnitId::parse(unit) {
+        return Ok(id);
+    }
+    let ctx = Ctx::system("cli");
+    let found = svc
+        .list_units(&ctx, &bihuan_store::units::UnitFilter { q: Some(unit.to_string()), limit: 50, ..Default::default() })
+        .await?;
+    let exact: Vec<_> = found.iter().filter(|u| u.name == unit || u.short_name.as_deref() == Some(unit)).collect();
+    match exact.as_slice() {
+        [one] => Ok(one.id),
+        [] => bail!("no unit named {unit}"),
+        _ => bail!("several units are named {unit}; give the unit's id"),
+    }
+}
+
+async fn healthcheck(config: &Config) -> Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = config.addr.clone();
+    let mut stream = tokio::time::timeout(std::time::Duration::from_secs(5), tokio::net::TcpStream::connect(&addr))
+        .await
+        .context("timed out")?
+        .with_context(|| format!("nothing listens on {addr}"))?;
+    stream.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await?;
+    let mut buf = Vec::new();
+    tokio::time::timeout(std::time::Duration::from_secs(5), stream.read_to_end(&mut buf)).await.context("timed out")??;
+    let text = String::from_utf8_lossy(&buf);
+    let first = text.lines().next().unwrap_or_default();
+    if first.contains(" 200 ") {
+        println!("healthy: {}", text.rsplit("\r\n\r\n").next().unwrap_or_default());
+        Ok(())
+    } else {
+        bail!("unhealthy: {first}")
+    }
+}
+
+async fn serve(config: Config, demo: bool) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BIHUAN_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .init();
+    let svc = open(&config).await?;
+    let first = svc.first_start(config.admin_password.as_deref()).await?;
+    if let Some(code) = &first.campaign_loaded {
+        println!("已载入内置行动方案 / loaded the bundled campaign: {code}");
+    }
+    if first.admin_created {
+        match &first.generated_admin_password {
+            Some(p) => println!("已创建管理员 admin，初始密码（仅显示一次）/ created administrator admin, password (shown once): {p}"),
+            None => println!("已创建管理员 admin（密码取自 BIHUAN_ADMIN_PASSWORD）/ created administrator admin (password from BIHUAN_ADMIN_PASSWORD)"),
+        }
+    }
+    if demo {
+        let accounts = svc.load_demo().await?;
+        if accounts.is_empty() {
+            println!("演示数据已存在 / the demo town is already loaded (passwords were printed when it was created; reset one with `bihuan user passwd demo-office`)");
+        } else {
+            println!("已加入演示镇（虚构）/ added the fictional demo town; accounts (passwords shown once):");
+            for a in &accounts {
+                println!("  {:<18} {:<10} {:<12} {}", a.username, a.password, a.role.as_str(), a.unit);
+            }
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(&config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
+    println!("闭环 Bihuan 正在运行 / listening on http://{}", listener.local_addr()?);
+    let state = bihuan_web::AppState { svc, config: Arc::new(bihuan_web::WebConfig { secure_cookies: config.secure_cookies }) };
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    bihuan_web::serve(listener, state, shutdown).await?;
+    Ok(())
 }

@@ -1,14 +1,20 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! The only place in Bihuan that speaks SQL.
+//!
+//! One SQL text serves SQLite and PostgreSQL wherever it can: `$n`
+//! placeholders, no database clock (time is bound from Rust), UUIDs generated
+//! in Rust, materialised paths instead of recursive queries. The `run!` macro
+//! expands one body once per engine, so the Rust types are checked against
+//! both drivers at compile time; the conformance suite in `tests/` runs the
+//! same scenarios on both engines.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+mod db;
+pub mod audit;
+pub mod auth;
+pub mod campaigns;
+pub mod units;
+pub mod users;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use db::{redact_url, Db, Engine, StoreError, Ts, Tx};
+pub(crate) use db::run;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,14 +1,204 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! Bihuan's HTTP face: the JSON API under `/api/v1` (described by OpenAPI),
+//! server-rendered pages, authentication, and the one place where errors
+//! become responses.
+//!
+//! Every route is declared once in [`routes`] with who may call it; the
+//! router is built from that table, and the permission-matrix test walks the
+//! same table, so a route cannot be added without being tested.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod openapi;
+pub mod ui;
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::MethodRouter;
+use axum::Router;
+use bihuan_service::Service;
+use std::sync::Arc;
+
+tokio::task_local! {
+    /// The id of the request being served, shown in error messages.
+    pub static REQUEST_ID: String;
+    /// Whether the caller prefers English (from Accept-Language).
+    pub static ENGLISH: bool;
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+#[derive(Clone, Debug, Default)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (when served over HTTPS).
+    pub secure_cookies: bool,
+}
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+#[derive(Clone)]
+pub struct AppState {
+    pub svc: Service,
+    pub config: Arc<WebConfig>,
+}
+
+/// Who may call a route at all. Finer rules (which unit, which role) are
+/// decided per record by `bihuan_domain::permission::authorize`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, logged in or not.
+    Public,
+    /// A logged-in user (session or API token).
+    User,
+}
+
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+fn r(method: Method, path: &'static str, access: Access, handler: MethodRouter<AppState>) -> (RouteSpec, MethodRouter<AppState>) {
+    (RouteSpec { method, path, access }, handler)
+}
+
+/// Every route of the application.
+fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
+    use axum::routing::{delete, get, patch, post};
+    use Access::{Public, User};
+    use Method as M;
+    vec![
+        r(M::GET, "/healthz", Public, get(api::healthz)),
+        r(M::GET, "/api/v1/openapi.json", Public, get(openapi::document)),
+        r(M::POST, "/api/v1/auth/login", Public, post(api::login)),
+        r(M::POST, "/api/v1/auth/token", Public, post(api::issue_token)),
+        r(M::POST, "/api/v1/auth/logout", User, post(api::logout)),
+        r(M::GET, "/api/v1/me", User, get(api::me)),
+        r(M::POST, "/api/v1/me/password", User, post(api::change_password)),
+        r(M::GET, "/api/v1/tokens", User, get(api::list_tokens)),
+        r(M::POST, "/api/v1/tokens", User, post(api::create_token)),
+        r(M::DELETE, "/api/v1/tokens/{id}", User, delete(api::revoke_token)),
+        r(M::GET, "/api/v1/units", User, get(api::list_units)),
+        r(M::POST, "/api/v1/units", User, post(api::create_unit)),
+        r(M::GET, "/api/v1/units/{id}", User, get(api::get_unit)),
+        r(M::PATCH, "/api/v1/units/{id}", User, patch(api::update_unit)),
+        r(M::GET, "/api/v1/users", User, get(api::list_users)),
+        r(M::POST, "/api/v1/users", User, post(api::create_user)),
+        r(M::GET, "/api/v1/users/{id}", User, get(api::get_user)),
+        r(M::PATCH, "/api/v1/users/{id}", User, patch(api::update_user)),
+        r(M::POST, "/api/v1/users/{id}/password", User, post(api::reset_password)),
+        r(M::GET, "/api/v1/campaigns", User, get(api::list_campaigns)),
+        r(M::GET, "/api/v1/campaigns/{id}", User, get(api::get_campaign)),
+        r(M::GET, "/api/v1/campaigns/{id}/export", User, get(api::export_campaign)),
+        r(M::GET, "/api/v1/indicators/{id}", User, get(api::get_indicator)),
+        r(M::GET, "/api/v1/indicators/{id}/values", User, get(api::list_values)),
+        r(M::POST, "/api/v1/indicators/{id}/values", User, post(api::report_value)),
+        r(M::GET, "/api/v1/audit", User, get(api::audit_log)),
+        r(M::GET, "/static/app.css", Public, get(ui::stylesheet)),
+        r(M::GET, "/static/app.js", Public, get(ui::script)),
+        r(M::GET, "/login", Public, get(ui::login_page)),
+        r(M::POST, "/login", Public, post(ui::login_submit)),
+        r(M::POST, "/logout", User, post(ui::logout)),
+        r(M::GET, "/", User, get(ui::home)),
+        r(M::GET, "/indicators/{id}", User, get(ui::indicator_page)),
+        r(M::POST, "/indicators/{id}/values", User, post(ui::indicator_report)),
+        r(M::GET, "/units", User, get(ui::units_page)),
+        r(M::POST, "/units", User, post(ui::unit_create)),
+        r(M::GET, "/units/{id}", User, get(ui::unit_page)),
+        r(M::POST, "/units/{id}", User, post(ui::unit_update)),
+        r(M::GET, "/users", User, get(ui::users_page)),
+        r(M::POST, "/users", User, post(ui::user_create)),
+        r(M::POST, "/users/{id}", User, post(ui::user_update)),
+        r(M::GET, "/audit", User, get(ui::audit_page)),
+        r(M::GET, "/account", User, get(ui::account_page)),
+        r(M::POST, "/account/password", User, post(ui::account_password)),
+        r(M::POST, "/account/tokens", User, post(ui::account_token_create)),
+        r(M::POST, "/account/tokens/{id}/revoke", User, post(ui::account_token_revoke)),
+    ]
+}
+
+/// The route table without handlers: method, path and access.
+pub fn route_table() -> Vec<RouteSpec> {
+    routes().into_iter().map(|(spec, _)| spec).collect()
+}
+
+/// The whole application as a value: start it in tests with `oneshot`, or
+/// serve it with [`serve`].
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new();
+    for (spec, handler) in routes() {
+        router = router.route(spec.path, handler);
     }
+    router
+        .fallback(ui::not_found)
+        .layer(axum::middleware::from_fn(request_context))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(2 * 1024 * 1024))
+        .with_state(state)
+}
+
+/// Gives each request an id and a language, and sets security headers.
+async fn request_context(req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
+    let english = prefers_english(req.headers().get("accept-language").and_then(|v| v.to_str().ok()), cookie(&req, "bihuan_lang").as_deref());
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let start = std::time::Instant::now();
+    let mut res = REQUEST_ID.scope(id.clone(), ENGLISH.scope(english, next.run(req))).await;
+    tracing::info!(request_id = %id, %method, %path, status = res.status().as_u16(), ms = start.elapsed().as_millis() as u64, "request");
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        h.insert("x-request-id", v);
+    }
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"),
+    );
+    res
+}
+
+/// English when the user chose it (cookie) or when the browser's first
+/// preference is English; Chinese otherwise.
+pub fn prefers_english(accept_language: Option<&str>, choice: Option<&str>) -> bool {
+    if let Some(c) = choice {
+        return c.starts_with("en");
+    }
+    let first = accept_language.and_then(|a| a.split(',').next()).map(|s| s.trim().to_ascii_lowercase());
+    first.is_some_and(|f| f.starts_with("en"))
+}
+
+pub fn english() -> bool {
+    ENGLISH.try_with(|e| *e).unwrap_or(false)
+}
+
+pub fn request_id() -> String {
+    REQUEST_ID.try_with(|r| r.clone()).unwrap_or_default()
+}
+
+/// Reads one cookie from a request.
+pub fn cookie(req: &Request, name: &str) -> Option<String> {
+    cookie_from(req.headers(), name)
+}
+
+pub fn cookie_from(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers.get_all("cookie").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
+        let (k, v) = c.trim().split_once('=')?;
+        (k == name).then(|| v.to_string())
+    })
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

@@ -1,0 +1,116 @@
+//! Configuration, in layers: built-in defaults → `bihuan.toml` in the data
+//! directory → `BIHUAN_*` environment variables → command-line flags.
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Flags (each also read from its `BIHUAN_*` variable by clap).
+#[derive(clap::Args, Debug, Default)]
+pub struct Overrides {
+    /// Where Bihuan keeps its SQLite database and files [default: ./bihuan-data].
+    #[arg(long, global = true, env = "BIHUAN_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// sqlite:PATH or postgres://… [default: sqlite in the data directory].
+    #[arg(long, global = true, env = "BIHUAN_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, global = true, env = "BIHUAN_ADDR")]
+    pub addr: Option<String>,
+}
+
+/// The file `bihuan.toml`; every key optional.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    addr: Option<String>,
+    session_idle_minutes: Option<i64>,
+    session_max_hours: Option<i64>,
+    secure_cookies: Option<bool>,
+}
+
+#[derive(Serialize)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    #[serde(skip)]
+    database_url: Option<String>,
+    pub addr: String,
+    pub session_idle_minutes: i64,
+    pub session_max_hours: i64,
+    pub secure_cookies: bool,
+    #[serde(skip)]
+    pub admin_password: Option<String>,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn env_parse<T: std::str::FromStr>(name: &str) -> Result<Option<T>> {
+    match env(name) {
+        None => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| anyhow::anyhow!("{name}={v} is not valid")),
+    }
+}
+
+impl Config {
+    pub fn load(o: &Overrides) -> Result<Config> {
+        let data_dir = o.data_dir.clone().unwrap_or_else(|| PathBuf::from("./bihuan-data"));
+        let file_path = data_dir.join("bihuan.toml");
+        let file: FileConfig = match std::fs::read_to_string(&file_path) {
+            Ok(text) => toml::from_str(&text).with_context(|| format!("{} is not valid", file_path.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileConfig::default(),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", file_path.display())),
+        };
+        let c = Config {
+            database_url: o.database_url.clone().or(file.database_url),
+            addr: o.addr.clone().or(file.addr).unwrap_or_else(|| "127.0.0.1:8080".into()),
+            session_idle_minutes: env_parse("BIHUAN_SESSION_IDLE_MINUTES")?.or(file.session_idle_minutes).unwrap_or(480),
+            session_max_hours: env_parse("BIHUAN_SESSION_MAX_HOURS")?.or(file.session_max_hours).unwrap_or(168),
+            secure_cookies: env_parse("BIHUAN_SECURE_COOKIES")?.or(file.secure_cookies).unwrap_or(false),
+            admin_password: env("BIHUAN_ADMIN_PASSWORD"),
+            data_dir,
+        };
+        if c.session_idle_minutes < 1 || c.session_max_hours < 1 {
+            bail!("session lengths must be positive");
+        }
+        Ok(c)
+    }
+
+    /// The database URL; the default is a SQLite file in the data directory,
+    /// which is created when missing.
+    pub fn database_url(&self) -> Result<String> {
+        match &self.database_url {
+            Some(u) => {
+                if !(u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+                    bail!(
+                        "the database URL must start with sqlite: or postgres:// (got {})",
+                        bihuan_store::redact_url(u)
+                    );
+                }
+                Ok(u.clone())
+            }
+            None => {
+                std::fs::create_dir_all(&self.data_dir)
+                    .with_context(|| format!("cannot create the data directory {}", self.data_dir.display()))?;
+                Ok(format!("sqlite:{}", self.data_dir.join("bihuan.db").display()))
+            }
+        }
+    }
+
+    /// The effective configuration as TOML, with secrets redacted.
+    pub fn print(&self) -> Result<String> {
+        let mut out = toml::to_string(self)?;
+        let url = match &self.database_url {
+            Some(u) => bihuan_store::redact_url(u),
+            None => format!("sqlite:{} (default)", self.data_dir.join("bihuan.db").display()),
+        };
+        out.push_str(&format!("database_url = {url:?}\n"));
+        out.push_str(&format!(
+            "admin_password = {:?}\n",
+            if self.admin_password.is_some() { "*** (from BIHUAN_ADMIN_PASSWORD)" } else { "(not set)" }
+        ));
+        Ok(out)
+    }
+}

@@ -1,0 +1,35 @@
+//! The OpenAPI document, served at `/api/v1/openapi.json`.
+
+use crate::api;
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Bihuan (闭环) API", description = "Safety-production rectification campaigns and closed-loop hazard management. Authenticate with `Authorization: Bearer <token>` (POST /api/v1/auth/token) or the session cookie plus `X-CSRF-Token`. Errors: `{\"error\": {code, status, message, fields, request_id}}`, message in zh-CN or en per Accept-Language."),
+    paths(
+        api::healthz, api::login, api::issue_token, api::logout, api::me, api::change_password,
+        api::list_tokens, api::create_token, api::revoke_token,
+        api::list_units, api::create_unit, api::get_unit, api::update_unit,
+        api::list_users, api::create_user, api::get_user, api::update_user, api::reset_password,
+        api::list_campaigns, api::get_campaign, api::export_campaign,
+        api::get_indicator, api::list_values, api::report_value, api::audit_log,
+    ),
+    modifiers(&Security),
+    security(("bearer" = [])),
+)]
+pub struct ApiDoc;
+
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

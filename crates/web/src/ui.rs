@@ -1,0 +1,1013 @@
+//! Server-rendered pages (Chinese). Forms post back to the server; every
+//! form carries the session's CSRF token; bad input re-renders the form with
+//! the messages next to it and nothing half-written.
+
+use crate::api::{session_cookie, UnitInput};
+use crate::auth::{constant_time_eq, ClientIp, PageUser};
+use crate::error::ApiError;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use bihuan_domain::clock::SHANGHAI;
+use bihuan_domain::ids::*;
+use bihuan_domain::indicator::Comparator;
+use bihuan_domain::model::*;
+use bihuan_domain::permission::{authorize, Decision, Permission};
+use bihuan_domain::role::Role;
+use bihuan_domain::unit::{EnterpriseFlag, UnitKind};
+use bihuan_domain::{DomainError, ErrorCode};
+use bihuan_service::accounts::{NewUser, UserChange};
+use bihuan_service::campaigns::NewIndicatorValue;
+use bihuan_store::units::UnitFilter;
+use bihuan_store::users::UserFilter;
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+const CSS: &str = include_str!("../assets/app.css");
+const JS: &str = include_str!("../assets/app.js");
+
+pub async fn stylesheet() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], CSS).into_response()
+}
+
+pub async fn script() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], JS).into_response()
+}
+
+pub struct Nav {
+    pub display_name: String,
+    pub role_label: &'static str,
+    pub csrf: String,
+    pub is_admin: bool,
+    pub can_admin_units: bool,
+    pub can_admin_users: bool,
+}
+
+pub struct Flash {
+    pub kind: &'static str,
+    pub text: String,
+}
+
+fn nav(u: &PageUser) -> Option<Nav> {
+    let me = &u.0;
+    let role = me.actor.role;
+    Some(Nav {
+        display_name: me.user.display_name.clone(),
+        role_label: role.label_zh(),
+        csrf: me.csrf().to_string(),
+        is_admin: role == Role::Admin,
+        can_admin_units: true,
+        can_admin_users: matches!(role, Role::Admin | Role::Office | Role::Locality | Role::Enterprise),
+    })
+}
+
+fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    nav: Option<Nav>,
+    flash: Option<Flash>,
+    heading: String,
+    text: String,
+    request_id: String,
+}
+
+/// An error as a page, with the request id.
+fn error_page(nav: Option<Nav>, e: &DomainError) -> Response {
+    let status = crate::error::status_of(e.code);
+    let heading = match e.code {
+        ErrorCode::NotFound => "未找到",
+        ErrorCode::Forbidden | ErrorCode::CsrfFailed => "无法执行",
+        ErrorCode::Internal => "出错了",
+        _ => "请求有误",
+    };
+    let page = MessagePage { nav, flash: None, heading: heading.into(), text: e.zh.clone(), request_id: crate::request_id() };
+    (status, render(&page)).into_response()
+}
+
+pub async fn not_found() -> Response {
+    error_page(None, &DomainError::not_found("页面", "Page"))
+}
+
+fn local_time(t: &OffsetDateTime) -> String {
+    let l = t.to_offset(SHANGHAI);
+    format!("{}-{:02}-{:02} {:02}:{:02}", l.year(), u8::from(l.month()), l.day(), l.hour(), l.minute())
+}
+
+fn target_text(i: &Indicator) -> String {
+    match (i.comparator, i.target) {
+        (Comparator::Done, _) => "按期完成".to_string(),
+        (c, Some(t)) => format!("{}{}{}", c.symbol(), t.normalize(), i.unit.as_deref().unwrap_or("")),
+        (c, None) => c.symbol().to_string(),
+    }
+}
+
+// ----------------------------------------------------------------- login
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    nav: Option<Nav>,
+    flash: Option<Flash>,
+    csrf: String,
+    next: String,
+    username: String,
+    error: Option<String>,
+}
+
+const LOGIN_CSRF: &str = "bihuan_login_csrf";
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+fn login_form(csrf: String, next: String, username: String, error: Option<String>, status: StatusCode) -> Response {
+    let page = LoginPage { nav: None, flash: None, csrf: csrf.clone(), next, username, error };
+    let mut res = (status, render(&page)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("{LOGIN_CSRF}={csrf}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600")) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+fn random_token() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// Only local paths, so a crafted link cannot send the user elsewhere.
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next.to_string() } else { "/".to_string() }
+}
+
+pub async fn login_page(Query(q): Query<NextQuery>) -> Response {
+    login_form(random_token(), safe_next(q.next.as_deref().unwrap_or("/")), String::new(), None, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    csrf: String,
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn login_submit(State(s): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+    let next = safe_next(f.next.as_deref().unwrap_or("/"));
+    let cookie = crate::cookie_from(&headers, LOGIN_CSRF).unwrap_or_default();
+    if cookie.is_empty() || !constant_time_eq(cookie.as_bytes(), f.csrf.as_bytes()) {
+        return login_form(random_token(), next, f.username, Some("页面已过期，请重新登录".into()), StatusCode::FORBIDDEN);
+    }
+    let ua = headers.get("user-agent").and_then(|v| v.to_str().ok());
+    match s.svc.login(&f.username, &f.password, &ip, ua).await {
+        Ok(out) => {
+            let max_age = (out.expires_at - s.svc.now()).whole_seconds().max(0);
+            let target = if out.user.must_change_password { "/account".to_string() } else { next };
+            let mut res = Redirect::to(&target).into_response();
+            res.headers_mut().append(header::SET_COOKIE, session_cookie(&s, &out.session_token, max_age));
+            res
+        }
+        Err(e) => {
+            let status = crate::error::status_of(e.code);
+            login_form(random_token(), next, f.username, Some(e.zh), status)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn logout(State(s): State<AppState>, user: PageUser, Form(f): Form<CsrfForm>) -> Response {
+    if let Err(e) = user.0.check_csrf(&f.csrf) {
+        return error_page(nav(&user), &e.0);
+    }
+    if let Some(sess) = &user.0.session
+        && let Err(e) = s.svc.logout(&user.0.ctx(), &sess.token_hash).await {
+            return error_page(nav(&user), &e);
+        }
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut().append(header::SET_COOKIE, session_cookie(&s, "", 0));
+    res
+}
+
+// ----------------------------------------------------------------- home
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    nav: Option<Nav>,
+    flash: Option<Flash>,
+    title: String,
+    today: time::Date,
+    campaigns: Vec<CampaignSummary>,
+    campaign: Option<Campaign>,
+}
+
+#[derive(Deserialize)]
+pub struct HomeQuery {
+    campaign: Option<String>,
+}
+
+pub async fn home(State(s): State<AppState>, user: PageUser, Query(q): Query<HomeQuery>) -> Response {
+    let ctx = user.0.ctx();
+    let campaigns = match s.svc.list_campaigns(&ctx).await {
+        Ok(c) => c,
+        Err(e) => return error_page(nav(&user), &e),
+    };
+    let chosen = q.campaign.as_deref().and_then(CampaignId::parse).or_else(|| campaigns.first().map(|c| c.id));
+    let campaign = match chosen {
+        Some(id) => match s.svc.campaign(&ctx, id).await {
+            Ok(c) => Some(c),
+            Err(e) => return error_page(nav(&user), &e),
+        },
+        None => None,
+    };
+    let title = campaign.as_ref().map(|c| c.summary.title.clone()).unwrap_or_else(|| "专项行动".into());
+    render(&HomePage { nav: nav(&user), flash: None, title, today: s.svc.today(), campaigns, campaign })
+}
+
+// ------------------------------------------------------------ indicators
+
+#[derive(Default, Deserialize)]
+pub struct ValueForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    value: String,
+    #[serde(default)]
+    measured_on: String,
+    #[serde(default)]
+    evidence: String,
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "indicator.html")]
+struct IndicatorPage {
+    nav: Option<Nav>,
+    flash: Option<Flash>,
+    csrf: String,
+    ind: Indicator,
+    target: String,
+    is_milestone: bool,
+    values: Vec<IndicatorValue>,
+    may_report: bool,
+    form: ValueForm,
+    errors: Vec<String>,
+}
+
+async fn indicator_view(s: &AppState, user: &PageUser, id: &str, form: ValueForm, errors: Vec<String>, flash: Option<Flash>) -> Response {
+    let ctx = user.0.ctx();
+    let Some(id) = IndicatorId::parse(id) else { return error_page(nav(user), &DomainError::not_found("指标", "Indicator")) };
+    let (ind, values) = match s.svc.indicator(&ctx, id).await {
+        Ok(x) => x,
+        Err(e) => return error_page(nav(user), &e),
+    };
+    let owner = match s.svc.list_campaigns(&ctx).await {
+        Ok(list) => list.into_iter().find(|c| c.id == ind.campaign_id).map(|c| c.owner_path),
+        Err(e) => return error_page(nav(user), &e),
+    };
+    let may_report = owner.is_some_and(|o| s.svc.may_report(&ctx, &ind, &o));
+    let form = if form.measured_on.is_empty() { ValueForm { measured_on: s.svc.today().to_string(), ..form } } else { form };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = IndicatorPage {
+        nav: nav(user),
+        flash,
+        csrf: user.0.csrf().to_string(),
+        target: target_text(&ind),
+        is_milestone: ind.comparator == Comparator::Done,
+        ind,
+        values,
+        may_report,
+        form,
+        errors,
+    };
+    (status, render(&page)).into_response()
+}
+
+pub async fn indicator_page(State(s): State<AppState>, user: PageUser, Path(id): Path<String>) -> Response {
+    indicator_view(&s, &user, &id, ValueForm::default(), Vec::new(), None).await
+}
+
+fn messages(e: &DomainError) -> Vec<String> {
+    if e.fields.is_empty() { vec![e.zh.clone()] } else { e.fields.iter().map(|f| f.zh.clone()).collect() }
+}
+
+pub async fn indicator_report(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Form(f): Form<ValueForm>) -> Response {
+    if let Err(e) = user.0.check_csrf(&f.csrf) {
+        return error_page(nav(&user), &e.0);
+    }
+    let Some(iid) = IndicatorId::parse(&id) else { return error_page(nav(&user), &DomainError::not_found("指标", "Indicator")) };
+    let input = NewIndicatorValue {
+        value: f.value.clone(),
+        measured_on: f.measured_on.clone(),
+        reporting_unit_id: None,
+        evidence: f.evidence.clone(),
+        note: Some(f.note.clone()),
+    };
+    match s.svc.report_value(&user.0.ctx(), iid, &input).await {
+        Ok(_) => Redirect::to(&format!("/indicators/{id}")).into_response(),
+        Err(e) if e.code == ErrorCode::Validation => indicator_view(&s, &user, &id, f, messages(&e), None).await,
+        Err(e) => error_page(nav(&user), &e),
+    }
+}
+
+// ------------------------------------------------------------------ units
+
+pub struct UnitListRow {
+    id: UnitId,
+    name: String,
+    kind: &'static str,
+    depth: usize,
+    active: bool,
+    credit_code: String,
+    principal: String,
+}
+
+#[derive(Default, Deserialize)]
+pub struct UnitForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    parent_id: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    short_name: String,
+    #[serde(default)]
+    locality_kind: String,
+    #[serde(default)]
+    duties: String,
+    #[serde(default)]
+    credit_code: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    industry: String,
+    #[serde(default)]
+    scale: String,
+    #[serde(default)]
+    flags: Vec<String>,
+    #[serde(default)]
+    legal_representative: String,
+    #[serde(default)]
+    legal_representative_phone: String,
+    #[serde(default)]
+    principal: String,
+    #[serde(default)]
+    principal_phone: String,
+    #[serde(default)]
+    longitude: String,
+    #[serde(default)]
+    latitude: String,
+    #[serde(default)]
+    version: String,
+}
+
+fn opt(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|x| !x.is_empty())
+}
+
+impl UnitForm {
+    fn from_unit(u: &Unit) -> Self {
+        let f = |v: &Option<String>| v.clone().unwrap_or_default();
+        UnitForm {
+            csrf: String::new(),
+            parent_id: u.parent_id.map(|p| p.to_string()).unwrap_or_default(),
+            kind: u.kind.as_str().into(),
+            name: u.name.clone(),
+            short_name: f(&u.short_name),
+            locality_kind: u.locality_kind.map(|k| k.as_str().to_string()).unwrap_or_default(),
+            duties: f(&u.duties),
+            credit_code: f(&u.credit_code),
+            address: f(&u.address),
+            industry: f(&u.industry),
+            scale: u.scale.map(|s| s.as_str().to_string()).unwrap_or_default(),
+            flags: u.flags.iter().map(|x| x.as_str().to_string()).collect(),
+            legal_representative: f(&u.legal_representative),
+            legal_representative_phone: f(&u.legal_representative_phone),
+            principal: f(&u.principal),
+            principal_phone: f(&u.principal_phone),
+            longitude: u.longitude.map(|x| x.to_string()).unwrap_or_default(),
+            latitude: u.latitude.map(|x| x.to_string()).unwrap_or_default(),
+            version: u.version.to_string(),
+        }
+    }
+
+    /// Converts to the API input; numbers that do not parse become errors.
+    fn input(&self) -> Result<UnitInput, DomainError> {
+        let num = |s: &str, field: &str| -> Result<Option<f64>, DomainError> {
+            match opt(s) {
+                None => Ok(None),
+                Some(t) => t.parse::<f64>().map(Some).map_err(|_| DomainError::field(field, "坐标应为数字", "Coordinates must be numbers")),
+            }
+        };
+        Ok(UnitInput {
+            parent_id: opt(&self.parent_id),
+            name: self.name.clone(),
+            short_name: opt(&self.short_name),
+            kind: opt(&self.kind),
+            locality_kind: opt(&self.locality_kind),
+            duties: opt(&self.duties),
+            credit_code: opt(&self.credit_code),
+            address: opt(&self.address),
+            industry: opt(&self.industry),
+            scale: opt(&self.scale),
+            flags: self.flags.clone(),
+            legal_representative: opt(&self.legal_representative),
+            legal_representative_phone: opt(&self.legal_representative_phone),
+            principal: opt(&self.principal),
+            principal_phone: opt(&self.principal_phone),
+            longitude: num(&self.longitude, "longitude")?,
+            latitude: num(&self.latitude, "latitude")?,
+            active: None,
+            version: self.version.trim().parse().ok(),
+        })
+    }
+}
+
+fn kinds() -> Vec<(&'static str, &'static str)> {
+    UnitKind::ALL.iter().map(|k| (k.as_str(), k.label_zh())).collect()
+}
+
+fn locality_kinds() -> Vec<(&'static str, &'static str)> {
+    use bihuan_domain::unit::LocalityKind as L;
+    [L::Village, L::Community, L::DevelopmentZone, L::Park].iter().map(|k| (k.as_str(), k.label_zh())).collect()
+}
+
+fn flag_choices(selected: &[String]) -> Vec<(&'static str, &'static str, bool)> {
+    EnterpriseFlag::ALL.iter().map(|f| (f.as_str(), f.label_zh(), selected.iter().any(|s| s == f.as_str()))).collect()
+}
+
+#[derive(Template)]
+#[template(path = "units.html")]
+struct UnitsPage {
+    nav: Option<Nav>,
+    flash: Option<Flash>,
+    csrf: String,
+    q: String,
+    kind: String,
+    kinds: Vec<(&'static str, &'static str)>,
+    locality_kinds: Vec<(&'static str, &'static str)>,
+    flag_choices: Vec<(&'static str, &'static str, bool)>,
+    units: Vec<UnitListRow>,
+    next: Option<String>,
+    can_create: bool,
+    parents: Vec<(String, String)>,
+    form: UnitForm,
+    form_action: String,
+    form_create: bool,
+    errors: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct UnitsQuery {
+    q: Option<String>,
+    kind: Option<String>,
+    after: Option<String>,
+}
+
+async fn units_view(s: &AppState, user: &PageUser, q: UnitsQuery, form: UnitForm, errors: Vec<String>) -> Response {
+    let ctx = user.0.ctx();
+    let filter = UnitFilter {
+        kind: q.kind.as_deref().and_then(UnitKind::parse),
+        q: q.q.clone().filter(|x| !x.trim().is_empty()),
+        after_path: q.after.clone(),
+        include_inactive: true,
+        limit: 201,
+        ..Default::default()
+    };
+    let mut units = match s.svc.list_units(&ctx, &filter).await {
+        Ok(u) => u,
+        Err(e) => return error_page(nav(user), &e),
+    };
+    let next = if units.len() > 200 {
+        units.truncate(200);
+        units.last().map(|u| u.path.as_str().to_string())
+    } else {
+        None
+    };
+    let base_depth = user.0.actor.scope();
+    let base = match &base_depth {
+        bihuan_domain::permission::Scope::All => 1,
+        bihuan_domain::permission::Scope::Subtree(p) => p.depth(),
+    };
+    let actor = &user.0.actor;
+    let parents: Vec<(String, String)> = units
+        .iter()
+        .filter(|u| u.active && authorize(actor, Permission::CreateUnit { parent: &u.path, kind: UnitKind::Enterprise }) != Decision::NotFound)
+        .filter(|u| UnitKind::ALL.iter().any(|k| authorize(actor, Permission::CreateUnit { parent: &u.path, kind: *k }).allowed()))
+        .map(|u| (u.id.to_string(), u.name.clone()))
+        .collect();
+    let rows = units
+        .iter()
+        .map(|u| UnitListRow {
+            id: u.id,
+            name: u.name.clone(),
+            kind: u.kind.label_zh(),
+            depth: u.path.depth().saturating_sub(base).min(8),
+            active: u.active,
+            credit_code: u.credit_code.clone().unwrap_or_default(),
+            principal: u.principal.clone().unwrap_or_default(),
+        })
+        .collect();
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = UnitsPage {
+        nav: nav(user),
+        flash: None,
+        csrf: user.0.csrf().to_string(),
+        q: q.q.unwrap_or_default(),
+        kind: q.kind.unwrap_or_default(),
+        kinds: kinds(),
+        locality_kinds: locality_kinds(),
+        flag_choices: flag_choices(&form.flags),
+        units: rows,
+        next,
+        can_create: !parents.is_empty(),
+        parents,
+        form,
+        form_action: "/units".into(),
+        form_create: true,
+        errors,
+    };
+    (status, render(&page)).into_response()
+}
+
+pub async fn units_page(State(s): State<AppState>, user: PageUser, Query(q): Query<UnitsQuery>) -> Response {
+    let form = UnitForm { kind: "enterprise".into(), ..Default::default() };
+    units_view(&s, &user, q, form, Vec::new()).await
+}
+
+pub async fn unit_create(State(s): State<AppState>, user: PageUser, Form(f): Form<UnitForm>) -> Response {
+    if let Err(e) = user.0.check_csrf(&f.csrf) {
+        return error_page(nav(&user), &e.0);
+    }
+    let result = match f.input() {
+        Ok(input) => {
+            let parent = input.parent_id.as_deref().and_then(UnitId::parse);
+            s.svc.create_unit(&user.0.ctx(), parent, &input.draft()).await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(u) => Redirect::to(&format!("/units/{}", u.id)).into_response(),
+        Err(e) if matches!(e.code, ErrorCode::Validation | ErrorCode::Conflict) => {
+            units_view(&s, &user, UnitsQuery::default(), f, messages(&e)).await
+        }
+        Err(e) => error_page(nav(&user), &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "unit.html")]
+struct UnitPage {
+    nav: Option<Nav>,
+    flash: Option<Flash>,
+    csrf: String,
+    unit: Unit,
+    flags: Vec<&'static str>,
+    locality: Option<String>,
+    grid: Option<String>,
+    ancestors: Vec<(String, String)>,
+    children: Vec<(String, String)>,
+    can_edit: bool,
+    kinds: Vec<(&'static str, &'static str)>,
+    locality_kinds: Vec<(&'static str, &'static str)>,
+    flag_choices: Vec<(&'static str, &'static str, bool)>,
+    parents: Vec<(String, String)>,
+    form: UnitForm,
+    form_action: String,
+    form_create: bool,
+    errors: Vec<String>,
+}
+
+async fn unit_view(s: &AppState, user: &PageUser, id: &str, form: Option<UnitForm>, errors: Vec<String>) -> Response {
+    let ctx = user.0.ctx();
+    let Some(uid) = UnitId::parse(id) else { return error_page(nav(user), &DomainError::not_found("单位", "Unit")) };
+    let unit = match s.svc.get_unit(&ctx, uid).await {
+        Ok(u) => u,
+        Err(e) => return error_page(nav(user), &e),
+    };
+    let (locality, grid) = s.svc.unit_context(&unit).await.unwrap_or((None, None));
+    let actor = &user.0.actor;
+    let mut ancestors = Vec::new();
+    for a in unit.path.ids() {
+        if a == unit.id {
+            continue;
+        }
+        if let Ok(u) = s.svc.get_unit(&ctx, a).await {
+            ancestors.push((u.id.to_string(), u.name));
+        }
+    }
+    let children = s
+        .svc
+        .list_units(&ctx, &UnitFilter { parent: Some(uid), include_inactive: true, limit: 500, ..Default::default() })
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| (c.id.to_string(), c.name))
+        .collect();
+    let can_edit = authorize(actor, Permission::UpdateUnit(&unit.path)).allowed();
+    let form = form.unwrap_or_else(|| UnitForm::from_unit(&unit));
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = UnitPage {
+        nav: nav(user),
+        flash: None,
+        csrf: user.0.csrf().to_string(),
+        flags: unit.flags.iter().map(|f| f.label_zh()).collect(),
+        locality: locality.map(|l| l.name),
+        grid: grid.map(|g| g.name),
+        ancestors,
+        children,
+        can_edit,
+        kinds: kinds(),
+        locality_kinds: locality_kinds(),
+        flag_choices: flag_choices(&form.flags),
+        parents: Vec::new(),
+        form_action: format!("/units/{}", unit.id),
+        form,
+        form_create: false,
+        errors,
+        unit,
+    };
+    (status, render(&page)).into_response()
+}
+
+pub async fn unit_page(State(s): State<AppState>, user: PageUser, Path(id): Path<String>) -> Response {
+    unit_view(&s, &user, &id, None, Vec::new()).await
+}
+
+pub async fn unit_update(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Form(f): Form<UnitForm>) -> Response {
+    if let Err(e) = user.0.check_csrf(&f.csrf) {
+        return error_page(nav(&user), &e.0);
+    }
+    let Some(uid) = UnitId::parse(&id) else { return error_page(nav(&user), &DomainError::not_found("单位", "Unit")) };
+    let result = match f.input() {
+        Ok(input) => s.svc.update_unit(&user.0.ctx(), uid, &input.draft(), input.version, None).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(u) => Redirect::to(&format!("/units/{}", u.id)).into_response(),
+        Err(e) if matches!(e.code, ErrorCode::Validation | ErrorCode::Conflict) => unit_view(&s, &user, &id, Some(f), messages(&e)).await,
+        Err(e) => error_page(nav(&user), &e),
+    }
+}
+
+// ------------------------------------------------------------------ users
+
+pub struct UserListRow {
+    id: UserId,
+    username: String,
+    display_name: String,
+    role: &'static str,
+    unit_name: String,
+    active: bool,
+    version: i64,
+    manageable: bool,
+}
+
+#[derive(Default, Deserialize)]
+pub struct UserForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    unit_id: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    nav: Option<Nav>,
+    flash: Option<Flash>,
+    csrf: String,
+    users: Vec<UserListRow>,
+    can_create: bool,
+    roles: Vec<(&'static str, &'static str)>,
+    unit_choices: Vec<(String, String)>,
+    form: UserForm,
+    errors: Vec<String>,
+}
+
+async fn users_view(s: &AppState, user: &PageUser, form: UserForm, errors: Vec<String>) -> Response {
+    let ctx = user.0.ctx();
+    let actor = &user.0.actor;
+    let list = match s.svc.list_users(&ctx, &UserFilter { limit: 1000, ..Default::default() }).await {
+        Ok(l) => l,
+        Err(e) => return error_page(nav(user), &e),
+    };
+    let units = s.svc.list_units(&ctx, &UnitFilter { limit: 1000, ..Default::default() }).await.unwrap_or_default();
+    let roles: Vec<(&'static str, &'static str)> = Role::ALL
+        .iter()
+        .filter(|r| units.iter().any(|u| authorize(actor, Permission::ManageUser { unit: &u.path, role: **r }).allowed()))
+        .map(|r| (r.as_str(), r.label_zh()))
+        .collect();
+    let unit_choices: Vec<(String, String)> = units
+        .iter()
+        .filter(|u| Role::ALL.iter().any(|r| authorize(actor, Permission::ManageUser { unit: &u.path, role: *r }).allowed()))
+        .map(|u| (u.id.to_string(), u.name.clone()))
+        .collect();
+    let rows = list
+        .into_iter()
+        .map(|(u, unit_name)| {
+            let manageable = units
+                .iter()
+                .find(|x| x.id == u.unit_id)
+                .is_some_and(|x| authorize(actor, Permission::ManageUser { unit: &x.path, role: u.role }).allowed())
+                && u.id != actor.user_id;
+            UserListRow {
+                id: u.id,
+                username: u.username,
+                display_name: u.display_name,
+                role: u.role.label_zh(),
+                unit_name,
+                active: u.active,
+                version: u.version,
+                manageable,
+            }
+        })
+        .collect();
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = UsersPage {
+        nav: nav(user),
+        flash: None,
+        csrf: user.0.csrf().to_string(),
+        users: rows,
+        can_create: !roles.is_empty() && !unit_choices.is_empty(),
+        roles,
+        unit_choices,
+        form,
+        errors,
+    };
+    (status, render(&page)).into_response()
+}
+
+pub async fn users_page(State(s): State<AppState>, user: PageUser) -> Response {
+    users_view(&s, &user, UserForm::default(), Vec::new()).await
+}
+
+pub async fn user_create(State(s): State<AppState>, user: PageUser, Form(f): Form<UserForm>) -> Response {
+    if let Err(e) = user.0.check_csrf(&f.csrf) {
+        return error_page(nav(&user), &e.0);
+    }
+    let input = NewUser {
+        username: f.username.clone(),
+        display_name: f.display_name.clone(),
+        unit_id: f.unit_id.clone(),
+        role: f.role.clone(),
+        password: f.password.clone(),
+        phone: opt(&f.phone),
+        email: None,
+        language: None,
+        must_change_password: true,
+    };
+    match s.svc.create_user(&user.0.ctx(), &input).await {
+        Ok(_) => Redirect::to("/users").into_response(),
+        Err(e) if matches!(e.code, ErrorCode::Validation | ErrorCode::Conflict) => users_view(&s, &user, f, messages(&e)).await,
+        Err(e) => error_page(nav(&user), &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UserUpdateForm {
+    csrf: String,
+    active: Option<String>,
+    version: Option<i64>,
+}
+
+pub async fn user_update(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Form(f): Form<UserUpdateForm>) -> Response {
+    if let Err(e) = user.0.check_csrf(&f.csrf) {
+        return error_page(nav(&user), &e.0);
+    }
+    let Some(uid) = UserId::parse(&id) else { return error_page(nav(&user), &DomainError::not_found("用户", "User")) };
+    let change = UserChange { active: f.active.as_deref().map(|a| a == "true"), version: f.version, ..Default::default() };
+    match s.svc.update_user(&user.0.ctx(), uid, &change).await {
+        Ok(_) => Redirect::to("/users").into_response(),
+        Err(e) => error_page(nav(&user), &e),
+    }
+}
+
+// ------------------------------------------------------------------ audit
+
+pub struct AuditRow {
+    seq: i64,
+    at: String,
+    actor: String,
+    action: String,
+    entity: String,
+    request_id: String,
+    change: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    nav: Option<Nav>,
+    flash: Option<Flash>,
+    action: String,
+    entity_type: String,
+    entries: Vec<AuditRow>,
+    next: Option<i64>,
+}
+
+pub async fn audit_page(State(s): State<AppState>, user: PageUser, Query(q): Query<crate::api::AuditQuery>) -> Response {
+    let filter = bihuan_store::audit::AuditFilter { limit: 100, ..q.filter() };
+    let entries = match s.svc.audit_log(&user.0.ctx(), &filter).await {
+        Ok(e) => e,
+        Err(e) => return error_page(nav(&user), &e),
+    };
+    let next = (entries.len() == 100).then(|| entries.last().map(|e| e.seq)).flatten();
+    let pretty = |j: &Option<String>| {
+        j.as_deref()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .unwrap_or_default()
+    };
+    let rows = entries
+        .iter()
+        .map(|e| AuditRow {
+            seq: e.seq,
+            at: local_time(&e.at),
+            actor: e.actor_name.clone(),
+            action: e.action.clone(),
+            entity: format!("{} {}", e.entity_type, e.entity_id.as_deref().unwrap_or("")),
+            request_id: e.request_id.clone().unwrap_or_default(),
+            change: format!("修改前：\n{}\n修改后：\n{}", pretty(&e.before), pretty(&e.after)),
+        })
+        .collect();
+    render(&AuditPage {
+        nav: nav(&user),
+        flash: None,
+        action: q.action.unwrap_or_default(),
+        entity_type: q.entity_type.unwrap_or_default(),
+        entries: rows,
+        next,
+    })
+}
+
+// ---------------------------------------------------------------- account
+
+pub struct TokenRow {
+    id: TokenId,
+    name: String,
+    prefix: String,
+    created: String,
+    last_used: String,
+    expires: String,
+    revoked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    nav: Option<Nav>,
+    flash: Option<Flash>,
+    csrf: String,
+    username: String,
+    role: &'static str,
+    unit: String,
+    must_change: bool,
+    tokens: Vec<TokenRow>,
+    new_secret: Option<String>,
+    password_errors: Vec<String>,
+    token_errors: Vec<String>,
+}
+
+async fn account_view(
+    s: &AppState,
+    user: &PageUser,
+    flash: Option<Flash>,
+    new_secret: Option<String>,
+    password_errors: Vec<String>,
+    token_errors: Vec<String>,
+) -> Response {
+    let me = &user.0;
+    let tokens = s.svc.tokens(me.user.id).await.unwrap_or_default();
+    let unit = s.svc.get_unit(&me.ctx(), me.user.unit_id).await.map(|u| u.name).unwrap_or_default();
+    let fmt = |t: &Option<OffsetDateTime>| t.as_ref().map(local_time).unwrap_or_else(|| "—".into());
+    let rows = tokens
+        .iter()
+        .map(|t| TokenRow {
+            id: t.id,
+            name: t.name.clone(),
+            prefix: t.prefix.clone(),
+            created: local_time(&t.created_at),
+            last_used: fmt(&t.last_used_at),
+            expires: fmt(&t.expires_at),
+            revoked: t.revoked_at.is_some(),
+        })
+        .collect();
+    let status = if password_errors.is_empty() && token_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = AccountPage {
+        nav: nav(user),
+        flash,
+        csrf: me.csrf().to_string(),
+        username: me.user.username.clone(),
+        role: me.user.role.label_zh(),
+        unit,
+        must_change: me.user.must_change_password,
+        tokens: rows,
+        new_secret,
+        password_errors,
+        token_errors,
+    };
+    (status, render(&page)).into_response()
+}
+
+pub async fn account_page(State(s): State<AppState>, user: PageUser) -> Response {
+    account_view(&s, &user, None, None, Vec::new(), Vec::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    csrf: String,
+    current_password: String,
+    new_password: String,
+}
+
+pub async fn account_password(State(s): State<AppState>, user: PageUser, Form(f): Form<PasswordForm>) -> Response {
+    if let Err(e) = user.0.check_csrf(&f.csrf) {
+        return error_page(nav(&user), &e.0);
+    }
+    let keep = user.0.session.as_ref().map(|x| x.token_hash.clone());
+    match s.svc.change_password(&user.0.ctx(), &f.current_password, &f.new_password, keep.as_deref()).await {
+        Ok(()) => {
+            let mut refreshed = user.clone();
+            refreshed.0.user.must_change_password = false;
+            account_view(&s, &refreshed, Some(Flash { kind: "ok", text: "密码已修改，其他设备上的登录已退出。".into() }), None, Vec::new(), Vec::new()).await
+        }
+        Err(e) if e.code == ErrorCode::Validation => account_view(&s, &user, None, None, messages(&e), Vec::new()).await,
+        Err(e) => error_page(nav(&user), &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    csrf: String,
+    name: String,
+    expires_in_days: Option<String>,
+}
+
+pub async fn account_token_create(State(s): State<AppState>, user: PageUser, Form(f): Form<TokenForm>) -> Response {
+    if let Err(e) = user.0.check_csrf(&f.csrf) {
+        return error_page(nav(&user), &e.0);
+    }
+    let days = match f.expires_in_days.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        None => None,
+        Some(d) => match d.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => return account_view(&s, &user, None, None, Vec::new(), vec!["有效天数应为整数".into()]).await,
+        },
+    };
+    match s.svc.create_token(&user.0.ctx(), user.0.user.id, &f.name, days).await {
+        Ok((_, secret)) => account_view(&s, &user, None, Some(secret), Vec::new(), Vec::new()).await,
+        Err(e) if e.code == ErrorCode::Validation => account_view(&s, &user, None, None, Vec::new(), messages(&e)).await,
+        Err(e) => error_page(nav(&user), &e),
+    }
+}
+
+pub async fn account_token_revoke(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Form(f): Form<CsrfForm>) -> Response {
+    if let Err(e) = user.0.check_csrf(&f.csrf) {
+        return error_page(nav(&user), &e.0);
+    }
+    let Some(tid) = TokenId::parse(&id) else { return error_page(nav(&user), &DomainError::not_found("令牌", "Token")) };
+    match s.svc.revoke_token(&user.0.ctx(), tid).await {
+        Ok(_) => Redirect::to("/account").into_response(),
+        Err(e) => error_page(nav(&user), &e),
+    }
+}
+
+impl From<ApiError> for DomainError {
+    fn from(e: ApiError) -> Self {
+        e.0
+    }
+}
