@@ -339,7 +339,7 @@ pub fn valid_phone(s: &str) -> bool {
 impl UnitDraft {
     pub fn validate(&self) -> Result<UnitFields, DomainError> {
         let mut errors = Vec::new();
-        let name = crate::text::normalize_width(&self.name);
+        let name = self.name.trim().trim_matches('\u{3000}').to_string();
         if name.is_empty() {
             errors.push(FieldError::new("name", "请填写单位名称", "Enter the unit's name"));
         } else if name.chars().count() > 100 {

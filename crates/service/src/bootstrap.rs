@@ -210,7 +210,7 @@ impl Service {
                 },
             )
             .await?;
-            let unit_name = all.iter().find(|u| u.id == unit_id).map(|u| u.name.clone()).unwrap_or_else(|| name.to_string());
+            let unit_name = self.get_unit(&ctx, unit_id).await.map(|u| u.name).unwrap_or_else(|_| name.to_string());
             accounts.push(DemoAccount { username: username.into(), role, unit: unit_name, password: pw });
         }
         Ok(accounts)
