@@ -342,45 +342,26 @@ pub struct UnitListRow {
     principal: String,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default)]
 pub struct UnitForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     parent_id: String,
-    #[serde(default)]
     kind: String,
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     short_name: String,
-    #[serde(default)]
     locality_kind: String,
-    #[serde(default)]
     duties: String,
-    #[serde(default)]
     credit_code: String,
-    #[serde(default)]
     address: String,
-    #[serde(default)]
     industry: String,
-    #[serde(default)]
     scale: String,
-    #[serde(default)]
     flags: Vec<String>,
-    #[serde(default)]
     legal_representative: String,
-    #[serde(default)]
     legal_representative_phone: String,
-    #[serde(default)]
     principal: String,
-    #[serde(default)]
     principal_phone: String,
-    #[serde(default)]
     longitude: String,
-    #[serde(default)]
     latitude: String,
-    #[serde(default)]
     version: String,
 }
 
@@ -389,6 +370,42 @@ fn opt(s: &str) -> Option<String> {
 }
 
 impl UnitForm {
+    /// Reads the form by hand: `flags` comes once per ticked checkbox, which
+    /// `axum::Form` cannot collect.
+    fn parse(body: &[u8]) -> Self {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+        let mut f = UnitForm::default();
+        for (k, v) in pairs {
+            let slot = match k.as_str() {
+                "csrf" => &mut f.csrf,
+                "parent_id" => &mut f.parent_id,
+                "kind" => &mut f.kind,
+                "name" => &mut f.name,
+                "short_name" => &mut f.short_name,
+                "locality_kind" => &mut f.locality_kind,
+                "duties" => &mut f.duties,
+                "credit_code" => &mut f.credit_code,
+                "address" => &mut f.address,
+                "industry" => &mut f.industry,
+                "scale" => &mut f.scale,
+                "legal_representative" => &mut f.legal_representative,
+                "legal_representative_phone" => &mut f.legal_representative_phone,
+                "principal" => &mut f.principal,
+                "principal_phone" => &mut f.principal_phone,
+                "longitude" => &mut f.longitude,
+                "latitude" => &mut f.latitude,
+                "version" => &mut f.version,
+                "flags" => {
+                    f.flags.push(v);
+                    continue;
+                }
+                _ => continue,
+            };
+            *slot = v;
+        }
+        f
+    }
+
     fn from_unit(u: &Unit) -> Self {
         let f = |v: &Option<String>| v.clone().unwrap_or_default();
         UnitForm {
@@ -558,7 +575,8 @@ pub async fn units_page(State(s): State<AppState>, user: PageUser, Query(q): Que
     units_view(&s, &user, q, form, Vec::new()).await
 }
 
-pub async fn unit_create(State(s): State<AppState>, user: PageUser, Form(f): Form<UnitForm>) -> Response {
+pub async fn unit_create(State(s): State<AppState>, user: PageUser, body: axum::body::Bytes) -> Response {
+    let f = UnitForm::parse(&body);
     if let Err(e) = user.0.check_csrf(&f.csrf) {
         return error_page(nav(&user), &e.0);
     }
@@ -657,7 +675,8 @@ pub async fn unit_page(State(s): State<AppState>, user: PageUser, Path(id): Path
     unit_view(&s, &user, &id, None, Vec::new()).await
 }
 
-pub async fn unit_update(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Form(f): Form<UnitForm>) -> Response {
+pub async fn unit_update(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+    let f = UnitForm::parse(&body);
     if let Err(e) = user.0.check_csrf(&f.csrf) {
         return error_page(nav(&user), &e.0);
     }

@@ -1,0 +1,362 @@
+//! The permission matrix: every route of `route_table()` × every role ×
+//! every relation to the target. The table below is the specification,
+//! written out by hand from the policy in `bihuan_domain::permission`.
+//!
+//! Outcome letters: Y = success (2xx; for page forms also a 303 that is not
+//! to the login page), F = 403, N = 404.
+//! Role order: admin, office, department, locality, inspector, enterprise, expert, leader.
+//! Unit/user targets: five letters per role, for own, child, sibling, parent, unrelated unit.
+//! Campaign/indicator targets: two letters, for the Nanxiang campaign and a
+//! campaign owned by an unrelated town. Token targets: own token, another user's.
+
+use crate::harness::{scenario, Cred, Resp, TestApp};
+use crate::world::{self, Person, World, PASSWORD};
+use axum::http::{Method, StatusCode};
+use bihuan_domain::role::Role;
+use bihuan_web::{route_table, Access};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Target {
+    Public,
+    /// No target: one letter per role.
+    None,
+    Units,
+    Users,
+    Campaigns,
+    Indicators,
+    Tokens,
+}
+
+const ALL_Y: [&str; 8] = ["Y"; 8];
+const READ: [&str; 8] = ["YYYYY", "YYYYN", "YYNNN", "YYNNN", "YYNNN", "YYNNN", "YYNNN", "YYYYN"];
+const UPDATE_UNIT: [&str; 8] = ["YYYYY", "YYYYN", "YYNNN", "YYNNN", "YYNNN", "YYNNN", "FFNNN", "FFFFN"];
+/// A child unit of the target's own kind under the target.
+const CREATE_UNIT: [&str; 8] = ["YYYYY", "YYYYN", "YYNNN", "YYNNN", "FYNNN", "YYNNN", "FFNNN", "FFFFN"];
+/// An inspector in the target unit.
+const CREATE_USER: [&str; 8] = ["YYYYY", "YYYYN", "FFNNN", "YYNNN", "FFNNN", "FFNNN", "FFNNN", "FFFFN"];
+/// An enterprise user in the target unit.
+const MANAGE_USER: [&str; 8] = ["YYYYY", "YYYYN", "FFNNN", "YYNNN", "FFNNN", "YYNNN", "FFNNN", "FFFFN"];
+const READ_CAMPAIGN: [&str; 8] = ["YY", "YN", "YN", "YN", "YN", "YN", "YN", "YN"];
+const REPORT: [&str; 8] = ["YY", "YN", "YN", "FN", "FN", "FN", "FN", "FN"];
+const TOKENS: [&str; 8] = ["YY", "YN", "YN", "YN", "YN", "YN", "YN", "YN"];
+const AUDIT: [&str; 8] = ["Y", "F", "F", "F", "F", "F", "F", "F"];
+
+fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
+    use Target::*;
+    let p = ["-"; 8];
+    vec![
+        (Method::GET, "/healthz", Public, p),
+        (Method::GET, "/api/v1/openapi.json", Public, p),
+        (Method::POST, "/api/v1/auth/login", Public, p),
+        (Method::POST, "/api/v1/auth/token", Public, p),
+        (Method::POST, "/api/v1/auth/logout", None, ALL_Y),
+        (Method::GET, "/api/v1/me", None, ALL_Y),
+        (Method::POST, "/api/v1/me/password", None, ALL_Y),
+        (Method::GET, "/api/v1/tokens", None, ALL_Y),
+        (Method::POST, "/api/v1/tokens", None, ALL_Y),
+        (Method::DELETE, "/api/v1/tokens/{id}", Tokens, TOKENS),
+        (Method::GET, "/api/v1/units", None, ALL_Y),
+        (Method::POST, "/api/v1/units", Units, CREATE_UNIT),
+        (Method::GET, "/api/v1/units/{id}", Units, READ),
+        (Method::PATCH, "/api/v1/units/{id}", Units, UPDATE_UNIT),
+        (Method::GET, "/api/v1/users", None, ALL_Y),
+        (Method::POST, "/api/v1/users", Units, CREATE_USER),
+        (Method::GET, "/api/v1/users/{id}", Users, READ),
+        (Method::PATCH, "/api/v1/users/{id}", Users, MANAGE_USER),
+        (Method::POST, "/api/v1/users/{id}/password", Users, MANAGE_USER),
+        (Method::GET, "/api/v1/campaigns", None, ALL_Y),
+        (Method::GET, "/api/v1/campaigns/{id}", Campaigns, READ_CAMPAIGN),
+        (Method::GET, "/api/v1/campaigns/{id}/export", Campaigns, READ_CAMPAIGN),
+        (Method::GET, "/api/v1/indicators/{id}", Indicators, READ_CAMPAIGN),
+        (Method::GET, "/api/v1/indicators/{id}/values", Indicators, READ_CAMPAIGN),
+        (Method::POST, "/api/v1/indicators/{id}/values", Indicators, REPORT),
+        (Method::GET, "/api/v1/audit", None, AUDIT),
+        (Method::GET, "/static/app.css", Public, p),
+        (Method::GET, "/static/app.js", Public, p),
+        (Method::GET, "/login", Public, p),
+        (Method::POST, "/login", Public, p),
+        (Method::POST, "/logout", None, ALL_Y),
+        (Method::GET, "/", None, ALL_Y),
+        (Method::GET, "/indicators/{id}", Indicators, READ_CAMPAIGN),
+        (Method::POST, "/indicators/{id}/values", Indicators, REPORT),
+        (Method::GET, "/units", None, ALL_Y),
+        (Method::POST, "/units", Units, CREATE_UNIT),
+        (Method::GET, "/units/{id}", Units, READ),
+        (Method::POST, "/units/{id}", Units, UPDATE_UNIT),
+        (Method::GET, "/users", None, ALL_Y),
+        (Method::POST, "/users", Units, CREATE_USER),
+        (Method::POST, "/users/{id}", Users, MANAGE_USER),
+        (Method::GET, "/audit", None, AUDIT),
+        (Method::GET, "/account", None, ALL_Y),
+        (Method::POST, "/account/password", None, ALL_Y),
+        (Method::POST, "/account/tokens", None, ALL_Y),
+        (Method::POST, "/account/tokens/{id}/revoke", Tokens, TOKENS),
+    ]
+}
+
+static SEQ: AtomicUsize = AtomicUsize::new(0);
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}{}", SEQ.fetch_add(1, Ordering::Relaxed))
+}
+
+fn outcome(path: &str, method: &Method, r: &Resp) -> char {
+    let page = !path.starts_with("/api/");
+    match r.status {
+        s if s.is_success() => 'Y',
+        StatusCode::SEE_OTHER if page && *method == Method::POST && !r.location().starts_with("/login") => 'Y',
+        // Logging out sends the browser to the login page.
+        StatusCode::SEE_OTHER if path == "/logout" && r.location() == "/login" => 'Y',
+        StatusCode::FORBIDDEN => 'F',
+        StatusCode::NOT_FOUND => 'N',
+        s => panic!("{method} {path}: unexpected {s}: {}", r.text()),
+    }
+}
+
+/// Sends one request of `route` as `who` aimed at `target` (an id, or for
+/// body-targeted routes the unit id).
+async fn call(app: &TestApp, w: &World, who: &Person, method: &Method, route: &str, target: Option<&str>) -> Resp {
+    let path = match target {
+        Some(t) if route.contains("{id}") => route.replace("{id}", t),
+        _ => route.to_string(),
+    };
+    let cred = Cred::Session(&who.session);
+    let sess = Some(&who.session);
+    let unit_of = |id: &str| w.units.values().find(|u| u.id.to_string() == id).expect("target unit");
+    let lk = |u: &bihuan_domain::model::Unit| u.locality_kind.map(|k| serde_json::to_value(k).unwrap().as_str().unwrap().to_string());
+    let kind = |u: &bihuan_domain::model::Unit| u.kind.as_str().to_string();
+    let m = method.clone();
+    match (method.as_str(), route) {
+        ("POST", "/api/v1/auth/logout") => {
+            let s = app.login(&who.username, PASSWORD).await;
+            app.api(m, &path, Cred::Session(&s), None).await
+        }
+        ("POST", "/logout") => {
+            let s = app.login(&who.username, PASSWORD).await;
+            app.form(&path, Some(&s), &[]).await
+        }
+        ("POST", "/api/v1/me/password") => {
+            app.api(m, &path, cred, Some(json!({"current_password": PASSWORD, "new_password": PASSWORD}))).await
+        }
+        ("POST", "/account/password") => app.form(&path, sess, &[("current_password", PASSWORD), ("new_password", PASSWORD)]).await,
+        ("POST", "/api/v1/tokens") => app.api(m, &path, cred, Some(json!({"name": "matrix"}))).await,
+        ("POST", "/account/tokens") => app.form(&path, sess, &[("name", "matrix")]).await,
+        ("POST", "/api/v1/units") => {
+            let u = unit_of(target.unwrap());
+            let body = json!({"parent_id": u.id, "name": unique("新单位"), "kind": kind(u), "locality_kind": lk(u)});
+            app.api(m, &path, cred, Some(body)).await
+        }
+        ("POST", "/units") => {
+            let u = unit_of(target.unwrap());
+            let (name, k, l, pid) = (unique("新单位"), kind(u), lk(u).unwrap_or_default(), u.id.to_string());
+            app.form(&path, sess, &[("parent_id", &pid), ("name", &name), ("kind", &k), ("locality_kind", &l)]).await
+        }
+        ("PATCH", "/api/v1/units/{id}") => {
+            let u = unit_of(target.unwrap());
+            app.api(m, &path, cred, Some(json!({"name": u.name, "kind": kind(u), "locality_kind": lk(u)}))).await
+        }
+        ("POST", "/units/{id}") => {
+            let u = unit_of(target.unwrap());
+            let (k, l) = (kind(u), lk(u).unwrap_or_default());
+            app.form(&path, sess, &[("name", &u.name), ("kind", &k), ("locality_kind", &l)]).await
+        }
+        ("POST", "/api/v1/users") => {
+            let body = json!({"username": unique("new-user-"), "display_name": "新检查员", "unit_id": target.unwrap(),
+                "role": "inspector", "password": PASSWORD});
+            app.api(m, &path, cred, Some(body)).await
+        }
+        ("POST", "/users") => {
+            let name = unique("new-user-");
+            let fields = [("username", name.as_str()), ("display_name", "新检查员"), ("unit_id", target.unwrap()), ("role", "inspector"), ("password", PASSWORD)];
+            app.form(&path, sess, &fields).await
+        }
+        ("PATCH", "/api/v1/users/{id}") => app.api(m, &path, cred, Some(json!({"display_name": "改过的名字"}))).await,
+        ("POST", "/api/v1/users/{id}/password") => app.api(m, &path, cred, Some(json!({"new_password": "Reset-pass-2"}))).await,
+        ("POST", "/users/{id}") => app.form(&path, sess, &[("active", "true")]).await,
+        ("POST", "/api/v1/indicators/{id}/values") => {
+            let body = json!({"value": "80", "measured_on": "2021-04-30", "evidence": "检查人员台账"});
+            app.api(m, &path, cred, Some(body)).await
+        }
+        ("POST", "/indicators/{id}/values") => {
+            app.form(&path, sess, &[("value", "80"), ("measured_on", "2021-04-30"), ("evidence", "检查人员台账")]).await
+        }
+        ("GET", p) if !p.starts_with("/api/") => app.page(&path, sess).await,
+        (_, p) if p.starts_with("/api/") => app.api(m, &path, cred, None).await,
+        ("POST", "/account/tokens/{id}/revoke") => app.form(&path, sess, &[]).await,
+        _ => panic!("no request defined for {method} {route}"),
+    }
+}
+
+async fn targets(app: &TestApp, w: &World, who: &Person, t: Target) -> Vec<Option<String>> {
+    match t {
+        Target::Public => vec![],
+        Target::None => vec![None],
+        Target::Units => who.rel_units.iter().map(|u| Some(u.to_string())).collect(),
+        Target::Users => who.rel_users.iter().map(|u| Some(u.to_string())).collect(),
+        Target::Campaigns => vec![Some(w.nanxiang.to_string()), Some(w.other_campaign.to_string())],
+        Target::Indicators => vec![Some(w.nanxiang_indicator.clone()), Some(w.other_indicator.clone())],
+        Target::Tokens => {
+            let own = app.svc.create_token(&bihuan_service::Ctx::system("t"), who.user_id, "own", None).await.unwrap().0;
+            let other = app.svc.create_token(&bihuan_service::Ctx::system("t"), w.stranger, "other", None).await.unwrap().0;
+            vec![Some(own.id.to_string()), Some(other.id.to_string())]
+        }
+    }
+}
+
+async fn permission_matrix(app: TestApp) {
+    let w = world::build(&app).await;
+    let table = expectations();
+    let routes = route_table();
+    // The table and the router agree.
+    for r in &routes {
+        let e = table.iter().find(|(m, p, ..)| *m == r.method && *p == r.path);
+        let e = e.unwrap_or_else(|| panic!("route {} {} has no expectation in the matrix", r.method, r.path));
+        assert_eq!(e.2 == Target::Public, r.access == Access::Public, "{} {}: access", r.method, r.path);
+    }
+    for (m, p, ..) in &table {
+        assert!(routes.iter().any(|r| r.method == *m && r.path == *p), "expectation for {m} {p} has no route");
+    }
+    assert_eq!(Role::ALL.len(), 8);
+    let mut failures = Vec::new();
+    for (method, route, target, expect) in &table {
+        for (i, role) in Role::ALL.iter().enumerate() {
+            let who = w.person(*role);
+            let mut got = String::new();
+            for t in targets(&app, &w, who, *target).await {
+                let r = call(&app, &w, who, method, route, t.as_deref()).await;
+                let c = outcome(route, method, &r);
+                if route.starts_with("/api/") {
+                    match c {
+                        'F' => assert_eq!(r.error_code(), "forbidden", "{method} {route}"),
+                        'N' => assert_eq!(r.error_code(), "not_found", "{method} {route}"),
+                        _ => {}
+                    }
+                }
+                got.push(c);
+            }
+            if *target != Target::Public && got != expect[i] {
+                failures.push(format!("{method} {route} as {}: expected {} got {got}", role.as_str(), expect[i]));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "permission matrix mismatches:\n{}", failures.join("\n"));
+
+    // Bearer tokens act like sessions (spot checks, one per target kind).
+    for p in &w.people {
+        let r = app.get(&format!("/api/v1/units/{}", p.rel_units[0]), Cred::Bearer(&p.token)).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?} bearer own unit", p.role);
+        let r = app.get(&format!("/api/v1/units/{}", p.rel_units[4]), Cred::Bearer(&p.token)).await;
+        let want = if p.role == Role::Admin { StatusCode::OK } else { StatusCode::NOT_FOUND };
+        assert_eq!(r.status, want, "{:?} bearer unrelated unit", p.role);
+    }
+
+    list_scoping(&app, &w).await;
+}
+
+/// Lists hold only what the caller may see.
+async fn list_scoping(app: &TestApp, w: &World) {
+    for p in &w.people {
+        let r = app.get("/api/v1/units?limit=1000", Cred::Session(&p.session)).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let items = r.json()["items"].as_array().unwrap().clone();
+        let ids: Vec<String> = items.iter().map(|u| u["id"].as_str().unwrap().to_string()).collect();
+        let scope_root = match p.role {
+            Role::Admin => None,
+            Role::Office | Role::Leader => Some(format!("/{}/", w.gov.0.simple())),
+            _ => Some(format!("/{}/", p.unit.0.simple())),
+        };
+        for u in &items {
+            let path = u["path"].to_string();
+            if let Some(root) = &scope_root {
+                assert!(path.contains(root.as_str()), "{:?} sees {} outside its scope", p.role, u["name"]);
+            }
+        }
+        assert!(ids.contains(&p.unit.to_string()), "{:?} sees its own unit", p.role);
+        assert!(ids.contains(&p.rel_units[1].to_string()), "{:?} sees its child unit", p.role);
+        let sees_unrelated = ids.contains(&p.rel_units[4].to_string());
+        assert_eq!(sees_unrelated, p.role == Role::Admin, "{:?} and the unrelated unit", p.role);
+        if !matches!(p.role, Role::Admin | Role::Office | Role::Leader) {
+            assert!(!ids.contains(&p.rel_units[2].to_string()), "{:?} sees its sibling", p.role);
+        }
+
+        let r = app.get("/api/v1/users?limit=1000", Cred::Session(&p.session)).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let users = r.json()["items"].as_array().unwrap().clone();
+        assert!(!users.is_empty());
+        for u in &users {
+            let unit = u["unit_id"].as_str().unwrap().to_string();
+            assert!(ids.contains(&unit), "{:?} lists user {} of a unit it cannot see", p.role, u["username"]);
+        }
+
+        let r = app.get("/api/v1/campaigns", Cred::Session(&p.session)).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let codes: Vec<Value> = r.json().as_array().unwrap().iter().map(|c| c["code"].clone()).collect();
+        assert!(codes.contains(&json!("nanxiang-2020")), "{:?}", p.role);
+        assert_eq!(codes.contains(&json!("other-2020")), p.role == Role::Admin, "{:?}", p.role);
+    }
+}
+
+/// Every public route answers without credentials; every other route
+/// refuses: the API with 401 JSON, pages with a redirect to the login page.
+async fn anonymous_access(app: TestApp) {
+    let any_id = uuid::Uuid::now_v7().to_string();
+    for r in route_table() {
+        let path = r.path.replace("{id}", &any_id);
+        let api = path.starts_with("/api/") || path == "/healthz";
+        if r.access == Access::Public {
+            continue;
+        }
+        let res = if api {
+            let body = (r.method != Method::GET && r.method != Method::DELETE).then(|| json!({}));
+            app.api(r.method.clone(), &path, Cred::Anonymous, body).await
+        } else if r.method == Method::GET {
+            app.page(&path, None).await
+        } else {
+            app.form(&path, None, &[("csrf", "x")]).await
+        };
+        if api {
+            assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{} {}", r.method, r.path);
+            assert_eq!(res.error_code(), "unauthenticated", "{} {}", r.method, r.path);
+        } else {
+            assert_eq!(res.status, StatusCode::SEE_OTHER, "{} {}", r.method, r.path);
+            assert!(res.location().starts_with("/login"), "{} {} → {}", r.method, r.path, res.location());
+        }
+    }
+
+    // The public routes, without credentials.
+    for p in ["/healthz", "/api/v1/openapi.json", "/static/app.css", "/static/app.js", "/login"] {
+        assert_eq!(app.page(p, None).await.status, StatusCode::OK, "{p}");
+    }
+    let creds = json!({"username": "admin", "password": crate::harness::ADMIN_PASSWORD});
+    assert_eq!(app.api(Method::POST, "/api/v1/auth/login", Cred::Anonymous, Some(creds.clone())).await.status, StatusCode::OK);
+    assert_eq!(app.api(Method::POST, "/api/v1/auth/token", Cred::Anonymous, Some(creds)).await.status, StatusCode::CREATED);
+    // The login form: its CSRF token comes in a cookie and a hidden field.
+    let page = app.page("/login", None).await;
+    let cookie = page.cookie("bihuan_login_csrf").expect("login csrf cookie");
+    let token = cookie.split_once('=').unwrap().1.to_string();
+    assert!(page.text().contains(&token), "the form carries the csrf token");
+    let body = crate::harness::encode_form(&[
+        ("csrf".into(), token),
+        ("username".into(), "admin".into()),
+        ("password".into(), crate::harness::ADMIN_PASSWORD.into()),
+    ]);
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", cookie)
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    assert_eq!(res.location(), "/");
+    assert!(res.cookie(bihuan_web::auth::SESSION_COOKIE).is_some());
+    // Without the cookie the form is refused.
+    let res = app.form("/login", None, &[("csrf", "x"), ("username", "admin"), ("password", crate::harness::ADMIN_PASSWORD)]).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+}
+
+scenario!(permission_matrix => sqlite_permission_matrix, postgres_permission_matrix);
+scenario!(anonymous_access => sqlite_anonymous_access, postgres_anonymous_access);
