@@ -5,7 +5,7 @@ use crate::campaign::{AreaKind, Safeguard};
 use crate::ids::*;
 use crate::indicator::{Comparator, Progress};
 use crate::role::Role;
-use crate::unit::{EnterpriseFlag, EnterpriseScale, LocalityKind, UnitKind, UnitPath};
+use crate::unit::{EnterpriseFlag, EnterpriseScale, LocalityKind, UnitFields, UnitKind, UnitPath};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
@@ -51,6 +51,59 @@ pub struct Unit {
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: OffsetDateTime,
     pub version: i64,
+}
+
+impl Unit {
+    /// A new, active unit with the given checked fields.
+    pub fn new(id: UnitId, parent_id: Option<UnitId>, path: UnitPath, fields: UnitFields, now: OffsetDateTime) -> Unit {
+        let mut unit = Unit {
+            id,
+            parent_id,
+            path,
+            kind: fields.kind,
+            name: String::new(),
+            short_name: None,
+            locality_kind: None,
+            duties: None,
+            credit_code: None,
+            address: None,
+            industry: None,
+            scale: None,
+            flags: Vec::new(),
+            legal_representative: None,
+            legal_representative_phone: None,
+            principal: None,
+            principal_phone: None,
+            longitude: None,
+            latitude: None,
+            active: true,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        unit.apply(fields);
+        unit
+    }
+
+    /// Sets the unit's own fields (not its id, place, kind or state).
+    pub fn apply(&mut self, f: UnitFields) {
+        let e = f.enterprise;
+        self.name = f.name;
+        self.short_name = f.short_name;
+        self.locality_kind = f.locality_kind;
+        self.duties = f.duties;
+        self.credit_code = e.credit_code.map(|c| c.to_string());
+        self.address = e.address;
+        self.industry = e.industry;
+        self.scale = e.scale;
+        self.flags = e.flags;
+        self.legal_representative = e.legal_representative;
+        self.legal_representative_phone = e.legal_representative_phone;
+        self.principal = e.principal;
+        self.principal_phone = e.principal_phone;
+        self.longitude = e.longitude;
+        self.latitude = e.latitude;
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -292,6 +292,7 @@ pub struct EnterpriseProfile {
 
 /// Input for creating or changing a unit, checked by [`UnitDraft::validate`].
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnitDraft {
     pub name: String,
     pub short_name: Option<String>,

@@ -64,14 +64,9 @@ impl Service {
     /// nearest government at or above the unit) and the areas the unit leads.
     pub async fn actor_for(&self, tx: &mut Tx, user: &User) -> Result<Actor> {
         let unit = units::get(tx, user.unit_id).await?.ok_or_else(|| DomainError::not_found("单位", "Unit"))?;
-        let chain = units::ancestors(tx, &unit.path).await?;
-        let jurisdiction = chain
-            .iter()
-            .rev()
-            .find(|u| u.kind == UnitKind::Government)
-            .or(chain.first())
-            .map(|u| u.path.clone())
-            .unwrap_or_else(|| unit.path.clone());
+        // Without a government above it, a unit's jurisdiction is its root.
+        let root = unit.path.ids().first().map(|r| UnitPath::root(*r)).unwrap_or_else(|| unit.path.clone());
+        let jurisdiction = units::nearest_of_kind(tx, &unit.path, UnitKind::Government).await?.unwrap_or(root);
         let led_areas = campaigns::areas_led_by(tx, unit.id).await?;
         Ok(Actor {
             user_id: user.id,
@@ -461,11 +456,6 @@ impl Service {
         Ok(users::get_with_hash(&mut tx, username).await?.map(|(u, _)| u))
     }
 
-    /// The path of a unit, for callers that check permissions themselves.
-    pub async fn unit_path(&self, id: UnitId) -> Result<UnitPath> {
-        let mut tx = self.db.read().await?;
-        Ok(units::get(&mut tx, id).await?.ok_or_else(|| DomainError::not_found("单位", "Unit"))?.path)
-    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -213,96 +213,84 @@ impl Service {
         Ok(report)
     }
 
-    /// Writes a loaded campaign back in the campaign file format.
+    /// Writes a loaded campaign back in the campaign file format: the same
+    /// reading as [`Service::campaign`], with units named by their file keys.
     pub async fn export_plan(&self, ctx: &Ctx, id: CampaignId) -> Result<CampaignPlan> {
-        let mut tx = self.db.read().await?;
-        let (row, _) = self.visible_campaign(&mut tx, ctx, id).await?;
-        let cunits = store::campaign_units(&mut tx, id).await?;
-        let key_of: HashMap<UnitId, String> = cunits.iter().map(|(k, u, ..)| (u.id, k.clone())).collect();
+        let c = self.campaign(ctx, id).await?;
+        let key_of: HashMap<UnitId, String> = c.units.iter().map(|u| (u.unit.id, u.key.clone())).collect();
         let key = |u: UnitId| key_of.get(&u).cloned().unwrap_or_else(|| u.to_string());
-        let units = cunits
-            .iter()
-            .map(|(k, u, kind, parent, duties)| PlanUnit {
-                key: k.clone(),
-                name: u.name.clone(),
-                short_name: u.short_name.clone(),
-                kind: *kind,
-                parent: parent.and_then(|p| key_of.get(&p).cloned()),
-                duties: duties.clone(),
-            })
-            .collect();
-        let posts = store::posts(&mut tx, id)
-            .await?
-            .into_iter()
-            .map(|(u, title, holder, note)| PlanPost { unit: key(u.id), title, holder, note })
-            .collect();
-        let phases = store::phases(&mut tx, id)
-            .await?
-            .into_iter()
-            .map(|(_, _, name, starts_on, ends_on, aims)| PlanPhase { name, starts_on, ends_on, aims })
-            .collect();
-        let leads = store::area_leads(&mut tx, id).await?;
-        let all_tasks = store::tasks(&mut tx, id).await?;
-        let area_rows = store::areas(&mut tx, id).await?;
-        let areas: Vec<PlanArea> = area_rows
-            .iter()
-            .map(|a| PlanArea {
-                code: a.code.clone(),
-                name: a.name.clone(),
-                short_name: a.short_name.clone(),
-                kind: a.kind,
-                lead_units: leads.iter().filter(|(aid, _)| *aid == a.id).map(|(_, u)| key(u.id)).collect(),
-                note: a.note.clone(),
-                tasks: all_tasks
-                    .iter()
-                    .filter(|t| t.0 == a.id)
-                    .map(|t| PlanTask { label: t.3.clone(), group: t.4.clone(), text: t.5.clone() })
-                    .collect(),
-            })
-            .collect();
-        let ileads = store::indicator_leads(&mut tx, id, None).await?;
-        let indicators = store::indicators(&mut tx, id)
-            .await?
-            .into_iter()
-            .map(|i| PlanIndicator {
-                area: area_rows.iter().find(|a| a.id == i.area_id).map(|a| a.code.clone()).unwrap_or_default(),
-                lead_units: ileads.iter().filter(|(iid, _)| *iid == i.id).map(|(_, u)| key(u.id)).collect(),
-                code: i.code,
-                name: i.name,
-                task: i.task_label,
-                group: i.task_group,
-                comparator: i.comparator,
-                target: i.target,
-                unit: i.unit,
-                deadline: i.deadline,
-                basis: i.basis,
-            })
-            .collect();
-        tx.commit().await?;
+        let keys = |refs: &[UnitRef]| refs.iter().map(|u| key(u.id)).collect::<Vec<_>>();
         Ok(CampaignPlan {
             format: FORMAT_VERSION,
             campaign: CampaignHeader {
-                code: row.code,
-                title: row.title,
-                document_number: row.document_number,
-                issuer: row.issuer,
-                signatory: row.signatory,
-                issued_on: row.issued_on,
-                starts_on: row.starts_on,
-                ends_on: row.ends_on,
-                owner_unit: key(row.owner_unit_id),
-                office_unit: row.office_unit_id.map(key),
-                basis: row.basis,
-                general_requirements: row.general_requirements,
-                main_tasks_preamble: row.main_tasks_preamble,
-                schedule_notes: row.schedule_notes,
-                safeguards: row.safeguards,
+                owner_unit: key(c.summary.owner_unit_id),
+                office_unit: c.office_unit_id.map(key),
+                code: c.summary.code,
+                title: c.summary.title,
+                document_number: c.summary.document_number,
+                issuer: c.issuer,
+                signatory: c.signatory,
+                issued_on: c.summary.issued_on,
+                starts_on: c.summary.starts_on,
+                ends_on: c.summary.ends_on,
+                basis: c.basis,
+                general_requirements: c.general_requirements,
+                main_tasks_preamble: c.main_tasks_preamble,
+                schedule_notes: c.schedule_notes,
+                safeguards: c.safeguards,
             },
-            units,
-            posts,
-            phases,
-            areas,
-            indicators,
+            units: c
+                .units
+                .iter()
+                .map(|u| PlanUnit {
+                    key: u.key.clone(),
+                    name: u.unit.name.clone(),
+                    short_name: u.unit.short_name.clone(),
+                    kind: u.kind,
+                    parent: u.parent_key.clone(),
+                    duties: u.duties.clone(),
+                })
+                .collect(),
+            posts: c
+                .posts
+                .iter()
+                .map(|p| PlanPost { unit: key(p.unit.id), title: p.title.clone(), holder: p.holder.clone(), note: p.note.clone() })
+                .collect(),
+            phases: c
+                .phases
+                .into_iter()
+                .map(|p| PlanPhase { name: p.name, starts_on: p.starts_on, ends_on: p.ends_on, aims: p.aims })
+                .collect(),
+            areas: c
+                .areas
+                .iter()
+                .map(|a| PlanArea {
+                    code: a.code.clone(),
+                    name: a.name.clone(),
+                    short_name: a.short_name.clone(),
+                    kind: a.kind,
+                    lead_units: keys(&a.lead_units),
+                    note: a.note.clone(),
+                    tasks: a.tasks.iter().map(|t| PlanTask { label: t.label.clone(), group: t.group.clone(), text: t.text.clone() }).collect(),
+                })
+                .collect(),
+            indicators: c
+                .indicators
+                .iter()
+                .map(|i| PlanIndicator {
+                    code: i.code.clone(),
+                    name: i.name.clone(),
+                    area: i.area_code.clone(),
+                    task: i.task_label.clone(),
+                    group: i.task_group.clone(),
+                    lead_units: keys(&i.lead_units),
+                    comparator: i.comparator,
+                    target: i.target,
+                    unit: i.unit.clone(),
+                    deadline: i.deadline,
+                    basis: i.basis.clone(),
+                })
+                .collect(),
         })
     }
 
@@ -331,10 +319,7 @@ impl Service {
         let today = self.today();
         let mut tx = self.db.read().await?;
         let (row, owner) = self.visible_campaign(&mut tx, ctx, id).await?;
-        let units = store::campaign_units(&mut tx, id)
-            .await?
-            .into_iter()
-            .collect::<Vec<_>>();
+        let units = store::campaign_units(&mut tx, id).await?;
         let key_of: HashMap<UnitId, String> = units.iter().map(|(k, u, ..)| (u.id, k.clone())).collect();
         let campaign_units = units
             .into_iter()

@@ -45,32 +45,7 @@ impl Service {
                 UnitPath::root(id)
             }
         };
-        let now = self.now();
-        let unit = Unit {
-            id,
-            parent_id: parent,
-            path,
-            kind: f.kind,
-            name: f.name,
-            short_name: f.short_name,
-            locality_kind: f.locality_kind,
-            duties: f.duties,
-            credit_code: f.enterprise.credit_code.map(|c| c.to_string()),
-            address: f.enterprise.address,
-            industry: f.enterprise.industry,
-            scale: f.enterprise.scale,
-            flags: f.enterprise.flags,
-            legal_representative: f.enterprise.legal_representative,
-            legal_representative_phone: f.enterprise.legal_representative_phone,
-            principal: f.enterprise.principal,
-            principal_phone: f.enterprise.principal_phone,
-            longitude: f.enterprise.longitude,
-            latitude: f.enterprise.latitude,
-            active: true,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
+        let unit = Unit::new(id, parent, path, f, self.now());
         units::insert(tx, &unit).await?;
         self.audit(tx, ctx, "unit.create", "unit", Some(unit.id.to_string()), NONE, Some(&unit)).await?;
         Ok(unit)
@@ -85,27 +60,11 @@ impl Service {
         if f.kind != before.kind {
             return Err(DomainError::field("kind", "不能更改单位类型", "The kind of a unit cannot be changed"));
         }
-        let after = Unit {
-            name: f.name,
-            short_name: f.short_name,
-            locality_kind: f.locality_kind,
-            duties: f.duties,
-            credit_code: f.enterprise.credit_code.map(|c| c.to_string()),
-            address: f.enterprise.address,
-            industry: f.enterprise.industry,
-            scale: f.enterprise.scale,
-            flags: f.enterprise.flags,
-            legal_representative: f.enterprise.legal_representative,
-            legal_representative_phone: f.enterprise.legal_representative_phone,
-            principal: f.enterprise.principal,
-            principal_phone: f.enterprise.principal_phone,
-            longitude: f.enterprise.longitude,
-            latitude: f.enterprise.latitude,
-            active: active.unwrap_or(before.active),
-            updated_at: self.now(),
-            version: before.version + 1,
-            ..before.clone()
-        };
+        let mut after = before.clone();
+        after.apply(f);
+        after.active = active.unwrap_or(before.active);
+        after.updated_at = self.now();
+        after.version = before.version + 1;
         units::update(&mut tx, &after, version.unwrap_or(before.version)).await?;
         self.audit(&mut tx, ctx, "unit.update", "unit", Some(id.to_string()), Some(&before), Some(&after)).await?;
         tx.commit().await?;

@@ -177,6 +177,15 @@ pub async fn ancestors(tx: &mut Tx, path: &UnitPath) -> Result<Vec<Unit>> {
     Ok(out)
 }
 
+/// The path of the nearest unit of `kind` at or above `path`, in one query
+/// (a path's ancestors are exactly the units whose path is a prefix of it).
+pub async fn nearest_of_kind(tx: &mut Tx, path: &UnitPath, kind: UnitKind) -> Result<Option<UnitPath>> {
+    let sql = "SELECT path FROM unit WHERE kind = $1 AND $2 LIKE path || '%' ORDER BY LENGTH(path) DESC LIMIT 1";
+    let found: Option<String> =
+        run!(tx, |c| sqlx::query_scalar(sql).bind(kind.as_str()).bind(path.as_str()).fetch_optional(&mut *c).await?);
+    Ok(found.map(UnitPath::from_stored))
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct UnitFilter {
     pub kind: Option<UnitKind>,

@@ -222,56 +222,16 @@ pub async fn list_units(State(s): State<AppState>, me: CurrentUser, Query(q): Qu
     Ok(Json(Page { items, next }))
 }
 
+/// A unit as sent to the API: its fields, plus where it goes (on creation)
+/// and the version read (on change).
 #[derive(Deserialize, ToSchema, Default)]
 pub struct UnitInput {
     pub parent_id: Option<String>,
-    pub name: String,
-    pub short_name: Option<String>,
-    /// government, committee, office, department, locality, grid, enterprise
-    pub kind: Option<String>,
-    /// village, community, development_zone, park (localities only)
-    pub locality_kind: Option<String>,
-    pub duties: Option<String>,
-    /// 统一社会信用代码 (GB 32100-2015, checked)
-    pub credit_code: Option<String>,
-    pub address: Option<String>,
-    pub industry: Option<String>,
-    /// above_threshold (规上) or below_threshold (规下)
-    pub scale: Option<String>,
-    #[serde(default)]
-    pub flags: Vec<String>,
-    pub legal_representative: Option<String>,
-    pub legal_representative_phone: Option<String>,
-    pub principal: Option<String>,
-    pub principal_phone: Option<String>,
-    pub longitude: Option<f64>,
-    pub latitude: Option<f64>,
+    #[serde(flatten)]
+    pub unit: UnitDraft,
     pub active: Option<bool>,
     /// The version you read, to detect concurrent changes.
     pub version: Option<i64>,
-}
-
-impl UnitInput {
-    pub fn draft(&self) -> UnitDraft {
-        UnitDraft {
-            name: self.name.clone(),
-            short_name: self.short_name.clone(),
-            kind: self.kind.clone(),
-            locality_kind: self.locality_kind.clone(),
-            duties: self.duties.clone(),
-            credit_code: self.credit_code.clone(),
-            address: self.address.clone(),
-            industry: self.industry.clone(),
-            scale: self.scale.clone(),
-            flags: self.flags.clone(),
-            legal_representative: self.legal_representative.clone(),
-            legal_representative_phone: self.legal_representative_phone.clone(),
-            principal: self.principal.clone(),
-            principal_phone: self.principal_phone.clone(),
-            longitude: self.longitude,
-            latitude: self.latitude,
-        }
-    }
 }
 
 /// Creates a unit under `parent_id`.
@@ -282,7 +242,7 @@ pub async fn create_unit(State(s): State<AppState>, me: CurrentUser, Json(u): Js
         Some(p) => Some(UnitId::parse(p).ok_or_else(|| ApiError(DomainError::field("parent_id", "上级单位无效", "The parent unit is not valid")))?),
         None => None,
     };
-    Ok((StatusCode::CREATED, Json(s.svc.create_unit(&me.ctx(), parent, &u.draft()).await?)))
+    Ok((StatusCode::CREATED, Json(s.svc.create_unit(&me.ctx(), parent, &u.unit).await?)))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -311,7 +271,7 @@ pub async fn get_unit(State(s): State<AppState>, me: CurrentUser, Path(id): Path
     responses((status = 200, body = Unit), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn update_unit(State(s): State<AppState>, me: CurrentUser, Path(id): Path<String>, Json(u): Json<UnitInput>) -> ApiResult<Json<Unit>> {
     let id = parse_id(&id, UnitId::parse, "单位", "Unit")?;
-    Ok(Json(s.svc.update_unit(&me.ctx(), id, &u.draft(), u.version, u.active).await?))
+    Ok(Json(s.svc.update_unit(&me.ctx(), id, &u.unit, u.version, u.active).await?))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -4,7 +4,6 @@
 
 use crate::api::{session_cookie, UnitInput};
 use crate::auth::{constant_time_eq, ClientIp, PageUser};
-use crate::error::ApiError;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -17,7 +16,7 @@ use bihuan_domain::indicator::Comparator;
 use bihuan_domain::model::*;
 use bihuan_domain::permission::{authorize, Decision, Permission};
 use bihuan_domain::role::Role;
-use bihuan_domain::unit::{EnterpriseFlag, UnitKind};
+use bihuan_domain::unit::{EnterpriseFlag, UnitDraft, UnitKind};
 use bihuan_domain::{DomainError, ErrorCode};
 use bihuan_service::accounts::{NewUser, UserChange};
 use bihuan_service::campaigns::NewIndicatorValue;
@@ -42,7 +41,6 @@ pub struct Nav {
     pub role_label: &'static str,
     pub csrf: String,
     pub is_admin: bool,
-    pub can_admin_units: bool,
     pub can_admin_users: bool,
 }
 
@@ -59,7 +57,6 @@ fn nav(u: &PageUser) -> Option<Nav> {
         role_label: role.label_zh(),
         csrf: me.csrf().to_string(),
         is_admin: role == Role::Admin,
-        can_admin_units: true,
         can_admin_users: matches!(role, Role::Admin | Role::Office | Role::Locality | Role::Enterprise),
     })
 }
@@ -439,8 +436,7 @@ impl UnitForm {
                 Some(t) => t.parse::<f64>().map(Some).map_err(|_| DomainError::field(field, "坐标应为数字", "Coordinates must be numbers")),
             }
         };
-        Ok(UnitInput {
-            parent_id: opt(&self.parent_id),
+        let unit = UnitDraft {
             name: self.name.clone(),
             short_name: opt(&self.short_name),
             kind: opt(&self.kind),
@@ -457,9 +453,8 @@ impl UnitForm {
             principal_phone: opt(&self.principal_phone),
             longitude: num(&self.longitude, "longitude")?,
             latitude: num(&self.latitude, "latitude")?,
-            active: None,
-            version: self.version.trim().parse().ok(),
-        })
+        };
+        Ok(UnitInput { parent_id: opt(&self.parent_id), unit, active: None, version: self.version.trim().parse().ok() })
     }
 }
 
@@ -583,7 +578,7 @@ pub async fn unit_create(State(s): State<AppState>, user: PageUser, body: axum::
     let result = match f.input() {
         Ok(input) => {
             let parent = input.parent_id.as_deref().and_then(UnitId::parse);
-            s.svc.create_unit(&user.0.ctx(), parent, &input.draft()).await
+            s.svc.create_unit(&user.0.ctx(), parent, &input.unit).await
         }
         Err(e) => Err(e),
     };
@@ -682,7 +677,7 @@ pub async fn unit_update(State(s): State<AppState>, user: PageUser, Path(id): Pa
     }
     let Some(uid) = UnitId::parse(&id) else { return error_page(nav(&user), &DomainError::not_found("单位", "Unit")) };
     let result = match f.input() {
-        Ok(input) => s.svc.update_unit(&user.0.ctx(), uid, &input.draft(), input.version, None).await,
+        Ok(input) => s.svc.update_unit(&user.0.ctx(), uid, &input.unit, input.version, None).await,
         Err(e) => Err(e),
     };
     match result {
@@ -1022,11 +1017,5 @@ pub async fn account_token_revoke(State(s): State<AppState>, user: PageUser, Pat
     match s.svc.revoke_token(&user.0.ctx(), tid).await {
         Ok(_) => Redirect::to("/account").into_response(),
         Err(e) => error_page(nav(&user), &e),
-    }
-}
-
-impl From<ApiError> for DomainError {
-    fn from(e: ApiError) -> Self {
-        e.0
     }
 }

@@ -1,122 +1,17 @@
-//! Runs one scenario on a fresh database of each engine.
-//!
-//! SQLite: a file database in a private temporary directory, removed after
-//! the test. PostgreSQL (only when `BIHUAN_TEST_PG_URL` is set): a database
-//! `bihuan_t_<uuid>` created on that server, dropped after the test even when
-//! the scenario panics.
+//! Runs one scenario on a fresh database of each engine; the databases come
+//! from `bihuan-testkit`, shared with the other crates' suites.
 
+pub use bihuan_testkit::{pg_url, sqlite_db, with_database, FreshPg, PG_ENV};
 use bihuan_store::Db;
+use bihuan_testkit::{on_engine, Engine};
 use std::future::Future;
-use std::path::PathBuf;
-use uuid::Uuid;
-
-pub const PG_ENV: &str = "BIHUAN_TEST_PG_URL";
-
-/// A directory under the system temp dir, removed on drop.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn new() -> TempDir {
-        let dir = std::env::temp_dir().join(format!("bihuan-store-it-{}", Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).expect("create temp dir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A migrated SQLite file database; keep the `TempDir` alive while using it.
-pub async fn sqlite_db() -> (TempDir, Db) {
-    let dir = TempDir::new();
-    let url = format!("sqlite:{}", dir.0.join("x.db").display());
-    let db = Db::connect(&url).await.expect("connect sqlite");
-    db.migrate().await.expect("migrate sqlite");
-    (dir, db)
-}
-
-pub fn pg_url() -> Option<String> {
-    std::env::var(PG_ENV).ok().filter(|s| !s.trim().is_empty())
-}
-
-/// `url` with its database (path) replaced by `db`, keeping any query string.
-pub fn with_database(url: &str, db: &str) -> String {
-    let (scheme, rest) = url.split_once("://").expect("postgres URL has a scheme");
-    let (rest, query) = match rest.split_once('?') {
-        Some((r, q)) => (r, format!("?{q}")),
-        None => (rest, String::new()),
-    };
-    let authority = rest.split('/').next().unwrap_or_default();
-    format!("{scheme}://{authority}/{db}{query}")
-}
-
-/// A fresh PostgreSQL database on the server of `BIHUAN_TEST_PG_URL`.
-pub struct FreshPg {
-    admin: Db,
-    name: String,
-    pub url: String,
-}
-
-impl FreshPg {
-    pub async fn create(admin_url: &str) -> FreshPg {
-        let admin = Db::connect(admin_url).await.expect("connect to BIHUAN_TEST_PG_URL");
-        let name = format!("bihuan_t_{}", Uuid::new_v4().simple());
-        let Db::Postgres(p) = &admin else { panic!("{PG_ENV} is not a postgres:// URL") };
-        sqlx::raw_sql(&format!("CREATE DATABASE {name}")).execute(p).await.expect("CREATE DATABASE");
-        let url = with_database(admin_url, &name);
-        FreshPg { admin, name, url }
-    }
-
-    /// A migrated pool on the fresh database.
-    pub async fn db(&self) -> Db {
-        let db = Db::connect(&self.url).await.expect("connect to the fresh database");
-        db.migrate().await.expect("migrate postgres");
-        db
-    }
-
-    pub async fn drop_db(self) {
-        if let Db::Postgres(p) = &self.admin {
-            let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-            if let Err(e) = sqlx::raw_sql(&sql).execute(p).await {
-                eprintln!("could not drop test database {}: {e}", self.name);
-            }
-        }
-        self.admin.close().await;
-    }
-}
-
-/// Runs `scenario` in its own task so that a panic still lets us clean up,
-/// then re-raises the panic.
-async fn run_guarded<F, Fut>(db: Db, scenario: F) -> Result<(), Box<dyn std::any::Any + Send>>
-where
-    F: FnOnce(Db) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let res = tokio::spawn(scenario(db.clone())).await;
-    db.close().await;
-    match res {
-        Ok(()) => Ok(()),
-        Err(e) => match e.try_into_panic() {
-            Ok(p) => Err(p),
-            Err(e) => panic!("scenario task failed: {e}"),
-        },
-    }
-}
 
 pub async fn on_sqlite<F, Fut>(scenario: F)
 where
     F: FnOnce(Db) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let (dir, db) = sqlite_db().await;
-    let res = run_guarded(db, scenario).await;
-    drop(dir);
-    if let Err(p) = res {
-        std::panic::resume_unwind(p);
-    }
+    on_engine(Engine::Sqlite, "sqlite", scenario).await
 }
 
 pub async fn on_postgres<F, Fut>(test: &str, scenario: F)
@@ -124,22 +19,11 @@ where
     F: FnOnce(Db) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let Some(admin_url) = pg_url() else {
-        eprintln!("note: {test} skipped: set {PG_ENV}=postgres://… to run it on PostgreSQL");
-        return;
-    };
-    let fresh = FreshPg::create(&admin_url).await;
-    let db = fresh.db().await;
-    let res = run_guarded(db, scenario).await;
-    fresh.drop_db().await;
-    if let Err(p) = res {
-        std::panic::resume_unwind(p);
-    }
+    on_engine(Engine::Postgres, test, scenario).await
 }
 
 /// Defines two tests for one `async fn(Db)` scenario: one on SQLite and one
-/// on PostgreSQL. Attributes before a name apply to that test only (used to
-/// `#[ignore]` a known engine-specific bug).
+/// on PostgreSQL. Attributes before a name apply to that test only.
 macro_rules! scenario {
     ($scenario:path => $(#[$sa:meta])* $sqlite:ident, $(#[$pa:meta])* $pg:ident $(,)?) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -407,7 +407,25 @@ pub async fn versions_and_conflicts(db: Db) {
     tx.commit().await.unwrap();
 }
 
+/// The nearest government at or above a unit, as used for office staff's
+/// jurisdiction: a district above a town above a village.
+async fn nearest_of_kind(db: Db) {
+    let district = unit(None, UnitKind::Government, "嘉定区");
+    let town = unit(Some(&district), UnitKind::Government, "南翔镇");
+    let village = unit(Some(&town), UnitKind::Locality, "一村");
+    let grid = unit(Some(&village), UnitKind::Grid, "一村网格");
+    let lone = unit(None, UnitKind::Committee, "无上级");
+    insert_units(&db, &[&district, &town, &village, &grid, &lone]).await;
+    let mut tx = db.read().await.unwrap();
+    for (from, expected) in [(&grid, Some(town.path.clone())), (&town, Some(town.path.clone())), (&district, Some(district.path.clone())), (&lone, None)] {
+        let found = bihuan_store::units::nearest_of_kind(&mut tx, &from.path, UnitKind::Government).await.unwrap();
+        assert_eq!(found, expected, "from {}", from.name);
+    }
+    tx.commit().await.unwrap();
+}
+
 scenario!(roundtrip => sqlite_units_roundtrip, postgres_units_roundtrip);
 scenario!(scoped_lists_and_filters => sqlite_units_scoped_lists_and_filters, postgres_units_scoped_lists_and_filters);
 scenario!(keyset_pagination => sqlite_units_keyset_pagination, postgres_units_keyset_pagination);
 scenario!(versions_and_conflicts => sqlite_units_versions_and_conflicts, postgres_units_versions_and_conflicts);
+scenario!(nearest_of_kind => sqlite_units_nearest_of_kind, postgres_units_nearest_of_kind);

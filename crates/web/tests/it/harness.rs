@@ -5,7 +5,6 @@
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
-use bihuan_domain::clock::Clock;
 use bihuan_service::password::Hasher;
 use bihuan_service::{Service, Settings};
 use bihuan_store::Db;
@@ -13,57 +12,16 @@ use bihuan_web::{AppState, WebConfig};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use std::future::Future;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use time::OffsetDateTime;
 use tower::ServiceExt;
-use uuid::Uuid;
+use bihuan_testkit::{on_engine, Engine, TestClock};
 
-pub const PG_ENV: &str = "BIHUAN_TEST_PG_URL";
 pub const ADMIN_PASSWORD: &str = "admin-pass-1";
-
-/// A clock the test can move.
-#[derive(Debug)]
-pub struct TestClock(Mutex<OffsetDateTime>);
-
-impl TestClock {
-    pub fn advance(&self, d: time::Duration) {
-        let mut t = self.0.lock().unwrap();
-        *t += d;
-    }
-}
-
-impl Clock for TestClock {
-    fn now(&self) -> OffsetDateTime {
-        *self.0.lock().unwrap()
-    }
-}
 
 /// 2021-05-01 10:00 in Shanghai: inside the phase 集中攻坚.
 pub fn start_time() -> OffsetDateTime {
     time::macros::datetime!(2021-05-01 10:00 +08:00)
-}
-
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn pg_url() -> Option<String> {
-    std::env::var(PG_ENV).ok().filter(|s| !s.trim().is_empty())
-}
-
-fn with_database(url: &str, db: &str) -> String {
-    let (scheme, rest) = url.split_once("://").expect("postgres URL has a scheme");
-    let (rest, query) = match rest.split_once('?') {
-        Some((r, q)) => (r, format!("?{q}")),
-        None => (rest, String::new()),
-    };
-    let authority = rest.split('/').next().unwrap_or_default();
-    format!("{scheme}://{authority}/{db}{query}")
 }
 
 /// The application under test.
@@ -123,7 +81,7 @@ pub enum Cred<'a> {
 
 impl TestApp {
     pub async fn new(db: Db) -> TestApp {
-        let clock = Arc::new(TestClock(Mutex::new(start_time())));
+        let clock = Arc::new(TestClock::at(start_time()));
         let svc = Service::new(db, clock.clone(), Settings { password: Hasher::for_tests(), ..Default::default() });
         svc.first_start(Some(ADMIN_PASSWORD)).await.expect("first start");
         let router = bihuan_web::router(AppState { svc: svc.clone(), config: Arc::new(WebConfig::default()) });
@@ -201,65 +159,28 @@ pub fn encode_form(fields: &[(String, String)]) -> String {
     fields.iter().map(|(k, v)| format!("{}={}", bihuan_web::auth::urlencode(k), bihuan_web::auth::urlencode(v))).collect::<Vec<_>>().join("&")
 }
 
-/// Runs `scenario` in its own task so that a panic still lets us clean up.
-async fn run_guarded<F, Fut>(db: Db, scenario: F) -> Result<(), Box<dyn std::any::Any + Send>>
+fn with_app<F, Fut>(scenario: F) -> impl FnOnce(Db) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>>
 where
-    F: FnOnce(TestApp) -> Fut,
+    F: FnOnce(TestApp) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let app = TestApp::new(db.clone()).await;
-    let res = tokio::spawn(scenario(app)).await;
-    db.close().await;
-    match res {
-        Ok(()) => Ok(()),
-        Err(e) => match e.try_into_panic() {
-            Ok(p) => Err(p),
-            Err(e) => panic!("scenario task failed: {e}"),
-        },
-    }
+    move |db| Box::pin(async move { scenario(TestApp::new(db).await).await })
 }
 
 pub async fn on_sqlite<F, Fut>(scenario: F)
 where
-    F: FnOnce(TestApp) -> Fut,
+    F: FnOnce(TestApp) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let dir = TempDir(std::env::temp_dir().join(format!("bihuan-web-it-{}", Uuid::new_v4().simple())));
-    std::fs::create_dir_all(&dir.0).expect("temp dir");
-    let db = Db::connect(&format!("sqlite:{}", dir.0.join("x.db").display())).await.expect("connect sqlite");
-    db.migrate().await.expect("migrate sqlite");
-    let res = run_guarded(db, scenario).await;
-    drop(dir);
-    if let Err(p) = res {
-        std::panic::resume_unwind(p);
-    }
+    on_engine(Engine::Sqlite, "sqlite", with_app(scenario)).await
 }
 
 pub async fn on_postgres<F, Fut>(test: &str, scenario: F)
 where
-    F: FnOnce(TestApp) -> Fut,
+    F: FnOnce(TestApp) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let Some(admin_url) = pg_url() else {
-        eprintln!("note: {test} skipped: set {PG_ENV}=postgres://… to run it on PostgreSQL");
-        return;
-    };
-    let admin = Db::connect(&admin_url).await.expect("connect to BIHUAN_TEST_PG_URL");
-    let name = format!("bihuan_wt_{}", Uuid::new_v4().simple());
-    let Db::Postgres(p) = &admin else { panic!("{PG_ENV} is not a postgres:// URL") };
-    sqlx::raw_sql(&format!("CREATE DATABASE {name}")).execute(p).await.expect("CREATE DATABASE");
-    let db = Db::connect(&with_database(&admin_url, &name)).await.expect("connect to the fresh database");
-    db.migrate().await.expect("migrate postgres");
-    let res = run_guarded(db, scenario).await;
-    if let Db::Postgres(p) = &admin
-        && let Err(e) = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(p).await
-    {
-        eprintln!("could not drop test database {name}: {e}");
-    }
-    admin.close().await;
-    if let Err(p) = res {
-        std::panic::resume_unwind(p);
-    }
+    on_engine(Engine::Postgres, test, with_app(scenario)).await
 }
 
 /// Defines two tests for one `async fn(TestApp)` scenario: SQLite and PostgreSQL.
