@@ -256,4 +256,81 @@ mod tests {
         led.led_areas = vec![area];
         assert!(authorize(&led, Permission::ReportIndicator { owner: &t.town, lead_units: &other, area }).allowed());
     }
+
+    mod properties {
+        use super::super::*;
+        use super::actor;
+        use proptest::prelude::*;
+
+        /// A random forest: each unit's parent is an earlier unit or none.
+        fn forest() -> impl Strategy<Value = Vec<UnitPath>> {
+            proptest::collection::vec(proptest::option::of(0usize..8), 1..12).prop_map(|parents| {
+                let mut paths: Vec<UnitPath> = Vec::new();
+                for p in parents {
+                    let id = UnitId::new();
+                    let path = match p.and_then(|i| paths.get(i % paths.len().max(1))) {
+                        Some(parent) if !paths.is_empty() => parent.child(id),
+                        _ => UnitPath::root(id),
+                    };
+                    paths.push(path);
+                }
+                paths
+            })
+        }
+
+        fn role() -> impl Strategy<Value = Role> {
+            proptest::sample::select(Role::ALL.to_vec())
+        }
+
+        fn kind() -> impl Strategy<Value = UnitKind> {
+            proptest::sample::select(UnitKind::ALL.to_vec())
+        }
+
+        fn writes<'a>(p: &'a UnitPath, k: UnitKind, r: Role, lead: &'a [UnitPath], area: AreaId) -> Vec<Permission<'a>> {
+            vec![
+                Permission::CreateUnit { parent: p, kind: k },
+                Permission::UpdateUnit(p),
+                Permission::ManageUser { unit: p, role: r },
+                Permission::ManageCampaign { owner: p },
+                Permission::ReportIndicator { owner: p, lead_units: lead, area },
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn no_write_reveals_what_reading_hides_and_read_only_roles_write_nothing(
+                tree in forest(), me in 0usize..12, target in 0usize..12, r in role(), target_role in role(), k in kind(),
+            ) {
+                let me = &tree[me % tree.len()];
+                let target = &tree[target % tree.len()];
+                let jurisdiction = UnitPath::root(me.ids()[0]);
+                let actor = actor(r, me, &jurisdiction);
+                let lead = [target.clone()];
+                let area = AreaId::new();
+                let read = authorize(&actor, Permission::ReadUnit(target));
+                for w in writes(target, k, target_role, &lead, area) {
+                    let d = authorize(&actor, w);
+                    // Units the actor cannot see stay unseen by every write.
+                    if read == Decision::NotFound && !matches!(w, Permission::ManageCampaign { .. } | Permission::ReportIndicator { .. }) {
+                        prop_assert_eq!(d, Decision::NotFound, "{:?} {:?}", r, w);
+                    }
+                    // Leaders and experts change nothing; administrators may do everything.
+                    if matches!(r, Role::Leader | Role::Expert) {
+                        prop_assert_ne!(d, Decision::Allow, "{:?} {:?}", r, w);
+                    }
+                    if r == Role::Admin {
+                        prop_assert_eq!(d, Decision::Allow, "{:?}", w);
+                    }
+                }
+                // Nobody but an administrator makes administrators.
+                if r != Role::Admin {
+                    prop_assert_ne!(authorize(&actor, Permission::ManageUser { unit: target, role: Role::Admin }), Decision::Allow);
+                }
+                // Everyone sees their own subtree.
+                if target.is_within(me) {
+                    prop_assert_eq!(read, Decision::Allow);
+                }
+            }
+        }
+    }
 }
