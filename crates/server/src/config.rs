@@ -114,3 +114,47 @@ impl Config {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir() -> PathBuf {
+        let d = std::env::temp_dir().join(format!("bihuan-config-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&d).expect("temp dir");
+        d
+    }
+
+    #[test]
+    fn defaults_then_file_then_flags() {
+        let dir = temp_dir();
+        let flags = |addr: Option<&str>| Overrides { data_dir: Some(dir.clone()), database_url: None, addr: addr.map(str::to_string) };
+        let c = Config::load(&flags(None)).expect("defaults");
+        assert_eq!(c.addr, "127.0.0.1:8080");
+        assert!(c.database_url().expect("url").ends_with("bihuan.db"));
+
+        std::fs::write(dir.join("bihuan.toml"), "addr = \"0.0.0.0:9000\"\nsession_idle_minutes = 30\n").expect("write");
+        let c = Config::load(&flags(None)).expect("file");
+        assert_eq!((c.addr.as_str(), c.session_idle_minutes), ("0.0.0.0:9000", 30));
+        let c = Config::load(&flags(Some("127.0.0.1:7000"))).expect("flag wins");
+        assert_eq!(c.addr, "127.0.0.1:7000");
+
+        std::fs::write(dir.join("bihuan.toml"), "adress = \"typo\"\n").expect("write");
+        let err = Config::load(&flags(None)).err().expect("unknown key is an error");
+        assert!(format!("{err:#}").contains("adress"), "{err:#}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn malformed_database_urls_are_errors_and_secrets_are_redacted() {
+        let dir = temp_dir();
+        let o = Overrides { data_dir: Some(dir.clone()), database_url: Some("mysql://u:pw@h/db".into()), addr: None };
+        let c = Config::load(&o).expect("load");
+        assert!(c.database_url().is_err());
+        assert!(!dir.join("bihuan.db").exists(), "no file is created for a bad URL");
+        let o = Overrides { database_url: Some("postgres://bihuan:s3cret@db/x".into()), ..o };
+        let printed = Config::load(&o).expect("load").print().expect("print");
+        assert!(printed.contains("postgres://bihuan:***@db/x") && !printed.contains("s3cret"), "{printed}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
