@@ -701,6 +701,14 @@ pub fn parse_plan(text: &str) -> Result<CampaignPlan, Vec<PlanError>> {
             c.err(&ind.span(), f("target"), "缺少目标值", "target is required unless comparator is done");
         }
         let deadline = c.date(&r.deadline, &f("deadline"));
+        if deadline.is_some_and(|d| d > campaign.ends_on || d < campaign.starts_on) {
+            c.err(
+                &r.deadline.span(),
+                f("deadline"),
+                format!("指标期限不在行动起止日期（{} 至 {}）之内", campaign.starts_on, campaign.ends_on),
+                format!("the deadline lies outside the campaign ({} to {})", campaign.starts_on, campaign.ends_on),
+            );
+        }
         let basis = c.text(&r.basis, &f("basis"));
         indicators.push(PlanIndicator {
             code,

@@ -16,6 +16,7 @@ pub enum ErrorCode {
     TooManyAttempts,
     InvalidCredentials,
     CsrfFailed,
+    MethodNotAllowed,
     Internal,
 }
 
@@ -30,6 +31,7 @@ impl ErrorCode {
             ErrorCode::TooManyAttempts => "too_many_attempts",
             ErrorCode::InvalidCredentials => "invalid_credentials",
             ErrorCode::CsrfFailed => "csrf_failed",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Internal => "internal",
         }
     }

@@ -85,6 +85,13 @@ impl Unit {
         unit
     }
 
+    /// Whether what the unit is on the register (as opposed to its contact
+    /// details) differs between `self` and `other`.
+    pub fn registration_differs(&self, other: &Unit) -> bool {
+        (&self.name, &self.short_name, &self.locality_kind, &self.duties, &self.credit_code, &self.industry, &self.scale, &self.flags)
+            != (&other.name, &other.short_name, &other.locality_kind, &other.duties, &other.credit_code, &other.industry, &other.scale, &other.flags)
+    }
+
     /// Sets the unit's own fields (not its id, place, kind or state).
     pub fn apply(&mut self, f: UnitFields) {
         let e = f.enterprise;

@@ -45,7 +45,12 @@ impl Decision {
 pub enum Permission<'a> {
     ReadUnit(&'a UnitPath),
     CreateUnit { parent: &'a UnitPath, kind: UnitKind },
+    /// Change a unit's contact details: address, people, phones, location.
     UpdateUnit(&'a UnitPath),
+    /// Change what a unit is on the register: name, credit code, industry,
+    /// scale, supervision flags, duties. Only those above the unit may: a
+    /// unit does not rewrite its own registration.
+    UpdateUnitRegistry(&'a UnitPath),
     ReadUser { unit: &'a UnitPath },
     /// Create, change, reset the password of or disable a user who has (or
     /// will have) `role` in `unit`.
@@ -108,8 +113,7 @@ pub fn authorize(actor: &Actor, permission: Permission<'_>) -> Decision {
                 }
                 Role::Inspector => actor.owns(parent) && kind == UnitKind::Enterprise,
                 Role::Department => actor.owns(parent) && kind == UnitKind::Department,
-                Role::Enterprise => actor.owns(parent) && kind == UnitKind::Enterprise,
-                Role::Expert | Role::Leader => false,
+                Role::Enterprise | Role::Expert | Role::Leader => false,
             };
             visible_then(parent, allowed)
         }
@@ -118,6 +122,14 @@ pub fn authorize(actor: &Actor, permission: Permission<'_>) -> Decision {
                 Role::Admin | Role::Office => true,
                 Role::Department | Role::Locality | Role::Inspector | Role::Enterprise => actor.owns(path),
                 Role::Expert | Role::Leader => false,
+            };
+            visible_then(path, allowed)
+        }
+        Permission::UpdateUnitRegistry(path) => {
+            let allowed = match role {
+                Role::Admin | Role::Office => true,
+                Role::Department | Role::Locality | Role::Inspector => actor.owns(path) && path != &actor.unit_path,
+                Role::Enterprise | Role::Expert | Role::Leader => false,
             };
             visible_then(path, allowed)
         }
@@ -233,6 +245,18 @@ mod tests {
     }
 
     #[test]
+    fn units_update_their_contacts_but_not_their_registration() {
+        let t = tree();
+        let firm = actor(Role::Enterprise, &t.firm, &t.town);
+        assert!(authorize(&firm, Permission::UpdateUnit(&t.firm)).allowed());
+        assert_eq!(authorize(&firm, Permission::UpdateUnitRegistry(&t.firm)), Decision::Forbidden);
+        assert_eq!(authorize(&firm, Permission::CreateUnit { parent: &t.firm, kind: UnitKind::Enterprise }), Decision::Forbidden);
+        let grid = actor(Role::Inspector, &t.grid, &t.town);
+        assert!(authorize(&grid, Permission::UpdateUnitRegistry(&t.firm)).allowed());
+        assert_eq!(authorize(&grid, Permission::UpdateUnitRegistry(&t.grid)), Decision::Forbidden);
+    }
+
+    #[test]
     fn office_may_not_create_administrators() {
         let t = tree();
         let a = actor(Role::Office, &t.town.child(UnitId::new()), &t.town);
@@ -290,6 +314,7 @@ mod tests {
             vec![
                 Permission::CreateUnit { parent: p, kind: k },
                 Permission::UpdateUnit(p),
+                Permission::UpdateUnitRegistry(p),
                 Permission::ManageUser { unit: p, role: r },
                 Permission::ManageCampaign { owner: p },
                 Permission::ReportIndicator { owner: p, lead_units: lead, area },

@@ -1,6 +1,7 @@
 //! Roles. A user has one role and belongs to one unit; together they decide
 //! what the user sees and may do (see [`crate::permission`]).
 
+use crate::unit::UnitKind;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -76,6 +77,21 @@ impl Role {
             Role::Enterprise => "Enterprise user",
             Role::Expert => "Expert",
             Role::Leader => "Leader (read-only)",
+        }
+    }
+
+    /// Whether a user with this role may belong to a unit of `kind`: enterprise
+    /// users belong to enterprises and nobody else does; department staff to
+    /// departments; locality staff to localities and grids.
+    pub fn fits(self, kind: UnitKind) -> bool {
+        use UnitKind::*;
+        match self {
+            Role::Enterprise => kind == Enterprise,
+            Role::Department => kind == Department,
+            Role::Locality => matches!(kind, Locality | Grid),
+            Role::Office | Role::Leader => matches!(kind, Government | Committee | Office),
+            Role::Expert => matches!(kind, Government | Committee | Office | Department),
+            Role::Admin | Role::Inspector => kind != Enterprise,
         }
     }
 

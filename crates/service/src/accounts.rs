@@ -81,7 +81,8 @@ impl Service {
 
     /// Checks a password, with throttling per account and per address.
     pub async fn verify_login(&self, username: &str, password: &str, ip: &str) -> Result<User> {
-        let username = username.trim();
+        let username = normalize_username(username);
+        let username = username.as_str();
         let now = self.now();
         let since = now - self.settings.throttle_window;
         let mut tx = self.db.begin().await?;
@@ -110,6 +111,8 @@ impl Service {
             (true, Some((u, _))) if u.active => u,
             _ => {
                 auth::record_attempt(&mut tx, now, username, ip, false).await?;
+                let attempt = serde_json::json!({ "username": username, "ip": ip });
+                self.audit(&mut tx, &Ctx::system("anonymous"), "auth.login_failed", "login_attempt", None, NONE, Some(&attempt)).await?;
                 tx.commit().await?;
                 return Err(bad_credentials());
             }
@@ -275,6 +278,9 @@ impl Service {
         if !ok {
             return Err(DomainError::invalid(vec![FieldError::new("current_password", "当前密码不正确", "The current password is wrong")]));
         }
+        if current == new {
+            return Err(DomainError::field("new_password", "新密码不能与当前密码相同", "The new password must differ from the current one"));
+        }
         let now = self.now();
         users::set_password(&mut tx, actor.user_id, &hash?, false, now).await?;
         auth::delete_user_sessions(&mut tx, actor.user_id, keep_session).await?;
@@ -308,7 +314,7 @@ impl Service {
 
     pub async fn create_user(&self, ctx: &Ctx, input: &NewUser) -> Result<User> {
         let mut errors = Vec::new();
-        let username = input.username.trim().to_string();
+        let username = normalize_username(&input.username);
         if username.len() < 2
             || username.len() > 64
             || !username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
@@ -348,6 +354,7 @@ impl Service {
         let mut tx = self.db.begin().await?;
         let unit = units::get(&mut tx, unit_id).await?.ok_or_else(|| DomainError::field("unit_id", "所属单位不存在", "The unit does not exist"))?;
         ctx.check(Permission::ManageUser { unit: &unit.path, role }, "单位", "Unit")?;
+        check_fit(role, &unit)?;
         let now = self.now();
         let user = User {
             id: UserId::new(),
@@ -395,6 +402,9 @@ impl Service {
         }
         let new_unit = units::get(&mut tx, after.unit_id).await?.ok_or_else(|| DomainError::field("unit_id", "所属单位不存在", "The unit does not exist"))?;
         ctx.check(Permission::ManageUser { unit: &new_unit.path, role: after.role }, "单位", "Unit")?;
+        if after.role != before.role || after.unit_id != before.unit_id {
+            check_fit(after.role, &new_unit)?;
+        }
         if let Some(p) = &change.phone {
             after.phone = Some(p.trim().to_string()).filter(|p| !p.is_empty());
         }
@@ -453,9 +463,26 @@ impl Service {
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<User>> {
         let mut tx = self.db.read().await?;
-        Ok(users::get_with_hash(&mut tx, username).await?.map(|(u, _)| u))
+        Ok(users::get_with_hash(&mut tx, &normalize_username(username)).await?.map(|(u, _)| u))
     }
 
+}
+
+/// Usernames are case-insensitive: `ZhangSan` and `zhangsan` are one account.
+pub fn normalize_username(s: &str) -> String {
+    bihuan_domain::text::normalize_width(s).to_lowercase()
+}
+
+/// A user's role must suit the kind of unit they belong to.
+fn check_fit(role: Role, unit: &bihuan_domain::model::Unit) -> Result<()> {
+    if role.fits(unit.kind) {
+        return Ok(());
+    }
+    Err(DomainError::field(
+        "role",
+        format!("“{}”角色不能设在“{}”类单位（{}）", role.label_zh(), unit.kind.label_zh(), unit.name),
+        format!("A {} cannot belong to a {} ({})", role.label_en().to_lowercase(), unit.kind.label_en().to_lowercase(), unit.name),
+    ))
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

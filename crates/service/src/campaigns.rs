@@ -33,7 +33,9 @@ pub struct ImportReport {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewIndicatorValue {
-    /// The measured value, an exact decimal ("80", "97.5"); for milestones 1 (reached) or 0.
+    /// The measured value, an exact decimal ("80", "97.5", or a JSON number); for milestones 1 (reached) or 0.
+    #[serde(deserialize_with = "text_or_number")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "80"))]
     pub value: String,
     /// The day the value was measured, `YYYY-MM-DD`; not in the future.
     pub measured_on: String,
@@ -42,6 +44,16 @@ pub struct NewIndicatorValue {
     /// What the value rests on (a document, a count, an inspection record).
     pub evidence: String,
     pub note: Option<String>,
+}
+
+/// Accepts `"80"` and `80` alike: numbers are read as written, so no
+/// precision is lost on the way to an exact decimal.
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Ok(s),
+        serde_json::Value::Number(n) => Ok(n.to_string()),
+        other => Err(serde::de::Error::custom(format!("expected a number, got {other}"))),
+    }
 }
 
 impl Service {
@@ -487,12 +499,29 @@ impl Service {
         };
         let mut tx = self.db.begin().await?;
         let row = store::indicator(&mut tx, id).await?.ok_or_else(|| DomainError::not_found("指标", "Indicator"))?;
-        if row.comparator == bihuan_domain::indicator::Comparator::Done && value != Decimal::ZERO && value != Decimal::ONE {
-            return Err(DomainError::field("value", "里程碑类指标只能填 1（已完成）或 0（未完成）", "A milestone takes 1 (reached) or 0 (not reached)"));
-        }
-        let (_, owner) = self.visible_campaign(&mut tx, ctx, row.campaign_id).await?;
+        let (campaign, owner) = self.visible_campaign(&mut tx, ctx, row.campaign_id).await?;
         let leads: Vec<UnitPath> = store::indicator_leads(&mut tx, row.campaign_id, Some(id)).await?.into_iter().map(|(_, u)| u.path).collect();
         ctx.check(Permission::ReportIndicator { owner: &owner.path, lead_units: &leads, area: row.area_id }, "指标", "Indicator")?;
+        let mut errors = Vec::new();
+        if row.comparator == bihuan_domain::indicator::Comparator::Done {
+            if value != Decimal::ZERO && value != Decimal::ONE {
+                errors.push(FieldError::new("value", "里程碑类指标只能填 1（已完成）或 0（未完成）", "A milestone takes 1 (reached) or 0 (not reached)"));
+            }
+        } else if value < Decimal::ZERO {
+            errors.push(FieldError::new("value", "数值不能为负数", "The value may not be negative"));
+        } else if row.unit.as_deref() == Some("%") && value > Decimal::ONE_HUNDRED {
+            errors.push(FieldError::new("value", "百分比应在0到100之间", "A percentage lies between 0 and 100"));
+        }
+        if measured_on < campaign.starts_on {
+            errors.push(FieldError::new(
+                "measured_on",
+                format!("统计日期不能早于行动开始日期 {}", campaign.starts_on),
+                format!("The date may not be before the campaign starts ({})", campaign.starts_on),
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(DomainError::invalid(errors));
+        }
         let unit_id = match input.reporting_unit_id.as_deref().filter(|s| !s.trim().is_empty()) {
             Some(s) => UnitId::parse(s).ok_or_else(|| DomainError::field("reporting_unit_id", "上报单位无效", "The reporting unit is not valid"))?,
             None => ctx.actor().map(|a| a.unit_id).unwrap_or(owner.id),

@@ -51,8 +51,11 @@ pub fn check_policy(password: &str, username: &str) -> Result<(), DomainError> {
         Some(("密码至少需要8个字符", "The password needs at least 8 characters"))
     } else if n > 128 {
         Some(("密码不能超过128个字符", "The password may have at most 128 characters"))
-    } else if password.chars().all(|c| c.is_ascii_digit()) {
-        Some(("密码不能全是数字", "The password may not be digits only"))
+    } else if classes(password) < 2 {
+        Some((
+            "密码需包含字母、数字、符号中的至少两类",
+            "The password needs at least two of: letters, digits, other characters",
+        ))
     } else if password.eq_ignore_ascii_case(username) {
         Some(("密码不能与用户名相同", "The password may not be the username"))
     } else {
@@ -64,14 +67,26 @@ pub fn check_policy(password: &str, username: &str) -> Result<(), DomainError> {
     }
 }
 
+/// How many of letters, digits and other characters a password uses.
+fn classes(p: &str) -> usize {
+    let letters = p.chars().any(char::is_alphabetic);
+    let digits = p.chars().any(|c| c.is_ascii_digit());
+    let other = p.chars().any(|c| !c.is_alphanumeric());
+    [letters, digits, other].iter().filter(|x| **x).count()
+}
+
 /// A random password that people can read out and type: no 0/O, 1/l/I.
 pub fn generate() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::thread_rng();
-    let chars: String = (0..16)
-        .map(|_| ALPHABET.get(rng.gen_range(0..ALPHABET.len())).map(|b| *b as char).unwrap_or('x'))
-        .collect();
-    chars
+    loop {
+        let chars: String = (0..16)
+            .map(|_| ALPHABET.get(rng.gen_range(0..ALPHABET.len())).map(|b| *b as char).unwrap_or('x'))
+            .collect();
+        if classes(&chars) >= 2 {
+            return chars;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -92,8 +107,11 @@ mod tests {
     fn policy() {
         assert!(check_policy("short", "u").is_err());
         assert!(check_policy("12345678", "u").is_err());
+        assert!(check_policy("password", "u").is_err());
         assert!(check_policy("Admin123", "admin123").is_err());
         assert!(check_policy("good-pass-1", "admin").is_ok());
-        assert!(check_policy(&generate(), "admin").is_ok());
+        for _ in 0..200 {
+            assert!(check_policy(&generate(), "admin").is_ok());
+        }
     }
 }

@@ -62,6 +62,16 @@ impl Service {
         }
         let mut after = before.clone();
         after.apply(f);
+        if after.registration_differs(&before) {
+            ctx.check(Permission::UpdateUnitRegistry(&before.path), "单位", "Unit").map_err(|e| match e.code {
+                bihuan_domain::ErrorCode::Forbidden => DomainError::new(
+                    bihuan_domain::ErrorCode::Forbidden,
+                    "名称、信用代码、行业、规模、监管标记和职责只能由上级单位修改",
+                    "Only a unit above this one may change its name, credit code, industry, scale, flags or duties",
+                ),
+                _ => e,
+            })?;
+        }
         after.active = active.unwrap_or(before.active);
         after.updated_at = self.now();
         after.version = before.version + 1;

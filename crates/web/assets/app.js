@@ -6,6 +6,9 @@
     var target = a.getAttribute("href");
     if (target === here || (target !== "/" && here.indexOf(target) === 0)) a.setAttribute("aria-current", "page");
   });
+  // After a failed submission, bring the list of problems into view.
+  var summary = document.querySelector(".error-summary");
+  if (summary) { summary.scrollIntoView({ block: "center" }); summary.focus(); }
   // Ask before revoking a token or deactivating a user.
   document.querySelectorAll("form.inline").forEach(function (f) {
     f.addEventListener("submit", function (e) {

@@ -1,7 +1,7 @@
 //! JSON handlers under `/api/v1`.
 
 use crate::auth::{ClientIp, CurrentUser, SESSION_COOKIE};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -74,7 +74,7 @@ pub fn session_cookie(s: &AppState, token: &str, max_age: i64) -> HeaderValue {
 /// Logs in and sets the session cookie (HttpOnly, SameSite=Lax).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Credentials,
     responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
-pub async fn login(State(s): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap, Json(c): Json<Credentials>) -> ApiResult<Response> {
+pub async fn login(State(s): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap, ApiJson(c): ApiJson<Credentials>) -> ApiResult<Response> {
     let ua = headers.get("user-agent").and_then(|v| v.to_str().ok());
     let out = s.svc.login(&c.username, &c.password, &ip, ua).await?;
     let max_age = (out.expires_at - s.svc.now()).whole_seconds().max(0);
@@ -93,7 +93,7 @@ pub struct IssuedToken {
 /// Exchanges a username and password for an API token, for scripts.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = Credentials,
     responses((status = 201, body = IssuedToken), (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
-pub async fn issue_token(State(s): State<AppState>, ClientIp(ip): ClientIp, Json(c): Json<Credentials>) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
+pub async fn issue_token(State(s): State<AppState>, ClientIp(ip): ClientIp, ApiJson(c): ApiJson<Credentials>) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
     let user = s.svc.verify_login(&c.username, &c.password, &ip).await?;
     let mut tx = s.svc.db.read().await?;
     let actor = s.svc.actor_for(&mut tx, &user).await?;
@@ -139,7 +139,7 @@ pub struct PasswordChange {
 /// Changes the caller's password and ends their other sessions.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = PasswordChange,
     responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn change_password(State(s): State<AppState>, me: CurrentUser, Json(p): Json<PasswordChange>) -> ApiResult<StatusCode> {
+pub async fn change_password(State(s): State<AppState>, me: CurrentUser, ApiJson(p): ApiJson<PasswordChange>) -> ApiResult<StatusCode> {
     let keep = me.session.as_ref().map(|x| x.token_hash.as_str());
     s.svc.change_password(&me.ctx(), &p.current_password, &p.new_password, keep).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -159,7 +159,7 @@ pub struct NewToken {
 
 /// Creates an API token for the caller; the secret is in the response only.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "auth", request_body = NewToken, responses((status = 201, body = IssuedToken)))]
-pub async fn create_token(State(s): State<AppState>, me: CurrentUser, Json(t): Json<NewToken>) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
+pub async fn create_token(State(s): State<AppState>, me: CurrentUser, ApiJson(t): ApiJson<NewToken>) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
     let (token, secret) = s.svc.create_token(&me.ctx(), me.user.id, &t.name, t.expires_in_days).await?;
     Ok((StatusCode::CREATED, Json(IssuedToken { token, secret })))
 }
@@ -237,7 +237,7 @@ pub struct UnitInput {
 /// Creates a unit under `parent_id`.
 #[utoipa::path(post, path = "/api/v1/units", tag = "units", request_body = UnitInput,
     responses((status = 201, body = Unit), (status = 422, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn create_unit(State(s): State<AppState>, me: CurrentUser, Json(u): Json<UnitInput>) -> ApiResult<(StatusCode, Json<Unit>)> {
+pub async fn create_unit(State(s): State<AppState>, me: CurrentUser, ApiJson(u): ApiJson<UnitInput>) -> ApiResult<(StatusCode, Json<Unit>)> {
     let parent = match u.parent_id.as_deref().filter(|p| !p.is_empty()) {
         Some(p) => Some(UnitId::parse(p).ok_or_else(|| ApiError(DomainError::field("parent_id", "上级单位无效", "The parent unit is not valid")))?),
         None => None,
@@ -269,7 +269,7 @@ pub async fn get_unit(State(s): State<AppState>, me: CurrentUser, Path(id): Path
 /// Changes a unit's fields (all of them: send the whole unit).
 #[utoipa::path(patch, path = "/api/v1/units/{id}", tag = "units", params(("id" = String, Path)), request_body = UnitInput,
     responses((status = 200, body = Unit), (status = 409, body = crate::error::ErrorBody)))]
-pub async fn update_unit(State(s): State<AppState>, me: CurrentUser, Path(id): Path<String>, Json(u): Json<UnitInput>) -> ApiResult<Json<Unit>> {
+pub async fn update_unit(State(s): State<AppState>, me: CurrentUser, Path(id): Path<String>, ApiJson(u): ApiJson<UnitInput>) -> ApiResult<Json<Unit>> {
     let id = parse_id(&id, UnitId::parse, "单位", "Unit")?;
     Ok(Json(s.svc.update_unit(&me.ctx(), id, &u.unit, u.version, u.active).await?))
 }
@@ -316,7 +316,7 @@ pub async fn list_users(State(s): State<AppState>, me: CurrentUser, Query(q): Qu
 /// Creates a user.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
     responses((status = 201, body = User), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn create_user(State(s): State<AppState>, me: CurrentUser, Json(u): Json<NewUser>) -> ApiResult<(StatusCode, Json<User>)> {
+pub async fn create_user(State(s): State<AppState>, me: CurrentUser, ApiJson(u): ApiJson<NewUser>) -> ApiResult<(StatusCode, Json<User>)> {
     Ok((StatusCode::CREATED, Json(s.svc.create_user(&me.ctx(), &u).await?)))
 }
 
@@ -329,7 +329,7 @@ pub async fn get_user(State(s): State<AppState>, me: CurrentUser, Path(id): Path
 /// Changes a user: name, role, unit, contact, language, active.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UserChange,
     responses((status = 200, body = User), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn update_user(State(s): State<AppState>, me: CurrentUser, Path(id): Path<String>, Json(c): Json<UserChange>) -> ApiResult<Json<User>> {
+pub async fn update_user(State(s): State<AppState>, me: CurrentUser, Path(id): Path<String>, ApiJson(c): ApiJson<UserChange>) -> ApiResult<Json<User>> {
     Ok(Json(s.svc.update_user(&me.ctx(), parse_id(&id, UserId::parse, "用户", "User")?, &c).await?))
 }
 
@@ -341,7 +341,7 @@ pub struct PasswordReset {
 /// Sets a user's password; they must change it at next login.
 #[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users", params(("id" = String, Path)), request_body = PasswordReset,
     responses((status = 204), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn reset_password(State(s): State<AppState>, me: CurrentUser, Path(id): Path<String>, Json(p): Json<PasswordReset>) -> ApiResult<StatusCode> {
+pub async fn reset_password(State(s): State<AppState>, me: CurrentUser, Path(id): Path<String>, ApiJson(p): ApiJson<PasswordReset>) -> ApiResult<StatusCode> {
     s.svc.reset_password(&me.ctx(), parse_id(&id, UserId::parse, "用户", "User")?, &p.new_password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -398,7 +398,7 @@ pub async fn report_value(
     State(s): State<AppState>,
     me: CurrentUser,
     Path(id): Path<String>,
-    Json(v): Json<NewIndicatorValue>,
+    ApiJson(v): ApiJson<NewIndicatorValue>,
 ) -> ApiResult<(StatusCode, Json<IndicatorValue>)> {
     let id = parse_id(&id, IndicatorId::parse, "指标", "Indicator")?;
     Ok((StatusCode::CREATED, Json(s.svc.report_value(&me.ctx(), id, &v).await?)))

@@ -31,6 +31,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
         ErrorCode::Conflict => StatusCode::CONFLICT,
         ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -43,7 +44,7 @@ pub struct ErrorBody {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable machine code: validation, not_found, forbidden, unauthenticated, conflict,
-    /// too_many_attempts, invalid_credentials, csrf_failed, internal.
+    /// too_many_attempts, invalid_credentials, csrf_failed, method_not_allowed, internal.
     pub code: String,
     pub status: u16,
     /// In zh-CN, or in English when Accept-Language asks for it.
@@ -86,3 +87,29 @@ pub fn csrf_failed() -> DomainError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A JSON request body; a body that is missing, malformed or of the wrong
+/// shape is answered in the API's error format, not as plain text.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => {
+                let detail = rejection.body_text();
+                Err(ApiError(DomainError::new(
+                    ErrorCode::Validation,
+                    format!("请求内容不是有效的 JSON 或缺少字段：{detail}"),
+                    format!("The request body is not valid JSON of the expected shape: {detail}"),
+                )))
+            }
+        }
+    }
+}

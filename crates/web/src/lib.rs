@@ -128,10 +128,31 @@ pub fn router(state: AppState) -> Router {
         router = router.route(spec.path, handler);
     }
     router
-        .fallback(ui::not_found)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(request_context))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(2 * 1024 * 1024))
         .with_state(state)
+}
+
+/// Unknown paths: the API answers in its JSON error format, pages with a page.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/api/") {
+        error::ApiError(bihuan_domain::DomainError::not_found("接口", "Endpoint")).into_response()
+    } else {
+        ui::not_found().await
+    }
+}
+
+async fn method_not_allowed(uri: axum::http::Uri) -> Response {
+    use axum::response::IntoResponse;
+    let e = bihuan_domain::DomainError::new(
+        bihuan_domain::ErrorCode::MethodNotAllowed,
+        "此地址不支持该请求方法",
+        "This address does not accept this method",
+    );
+    if uri.path().starts_with("/api/") { error::ApiError(e).into_response() } else { ui::error_page(None, &e) }
 }
 
 /// Gives each request an id and a language, and sets security headers.

@@ -14,7 +14,7 @@ use bihuan_domain::clock::SHANGHAI;
 use bihuan_domain::ids::*;
 use bihuan_domain::indicator::Comparator;
 use bihuan_domain::model::*;
-use bihuan_domain::permission::{authorize, Decision, Permission};
+use bihuan_domain::permission::{authorize, Permission};
 use bihuan_domain::role::Role;
 use bihuan_domain::unit::{EnterpriseFlag, UnitDraft, UnitKind};
 use bihuan_domain::{DomainError, ErrorCode};
@@ -36,7 +36,7 @@ pub async fn script() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], JS).into_response()
 }
 
-pub struct Nav {
+pub(crate) struct Nav {
     pub display_name: String,
     pub role_label: &'static str,
     pub csrf: String,
@@ -82,7 +82,7 @@ struct MessagePage {
 }
 
 /// An error as a page, with the request id.
-fn error_page(nav: Option<Nav>, e: &DomainError) -> Response {
+pub(crate) fn error_page(nav: Option<Nav>, e: &DomainError) -> Response {
     let status = crate::error::status_of(e.code);
     let heading = match e.code {
         ErrorCode::NotFound => "未找到",
@@ -300,8 +300,24 @@ async fn indicator_view(s: &AppState, user: &PageUser, id: &str, form: ValueForm
     (status, render(&page)).into_response()
 }
 
-pub async fn indicator_page(State(s): State<AppState>, user: PageUser, Path(id): Path<String>) -> Response {
-    indicator_view(&s, &user, &id, ValueForm::default(), Vec::new(), None).await
+pub async fn indicator_page(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> Response {
+    let flash = q.reported.and_then(|_| ok_flash("已上报。"));
+    indicator_view(&s, &user, &id, ValueForm::default(), Vec::new(), flash).await
+}
+
+/// What a form shows after a failed submission, and the status it comes with.
+struct FormErrors {
+    messages: Vec<String>,
+    status: StatusCode,
+}
+
+impl FormErrors {
+    fn none() -> Self {
+        FormErrors { messages: Vec::new(), status: StatusCode::OK }
+    }
+    fn of(e: &DomainError) -> Self {
+        FormErrors { messages: messages(e), status: crate::error::status_of(e.code) }
+    }
 }
 
 fn messages(e: &DomainError) -> Vec<String> {
@@ -321,7 +337,7 @@ pub async fn indicator_report(State(s): State<AppState>, user: PageUser, Path(id
         note: Some(f.note.clone()),
     };
     match s.svc.report_value(&user.0.ctx(), iid, &input).await {
-        Ok(_) => Redirect::to(&format!("/indicators/{id}")).into_response(),
+        Ok(_) => Redirect::to(&format!("/indicators/{id}?reported=1")).into_response(),
         Err(e) if e.code == ErrorCode::Validation => indicator_view(&s, &user, &id, f, messages(&e), None).await,
         Err(e) => error_page(nav(&user), &e),
     }
@@ -480,6 +496,7 @@ struct UnitsPage {
     q: String,
     kind: String,
     kinds: Vec<(&'static str, &'static str)>,
+    form_kinds: Vec<(&'static str, &'static str)>,
     locality_kinds: Vec<(&'static str, &'static str)>,
     flag_choices: Vec<(&'static str, &'static str, bool)>,
     units: Vec<UnitListRow>,
@@ -499,7 +516,7 @@ pub struct UnitsQuery {
     after: Option<String>,
 }
 
-async fn units_view(s: &AppState, user: &PageUser, q: UnitsQuery, form: UnitForm, errors: Vec<String>) -> Response {
+async fn units_view(s: &AppState, user: &PageUser, q: UnitsQuery, form: UnitForm, errors: FormErrors) -> Response {
     let ctx = user.0.ctx();
     let filter = UnitFilter {
         kind: q.kind.as_deref().and_then(UnitKind::parse),
@@ -525,12 +542,15 @@ async fn units_view(s: &AppState, user: &PageUser, q: UnitsQuery, form: UnitForm
         bihuan_domain::permission::Scope::Subtree(p) => p.depth(),
     };
     let actor = &user.0.actor;
+    // Offer only the parents and kinds this user may actually create.
+    let may_create = |u: &Unit, k: UnitKind| u.active && u.kind.may_contain(k) && authorize(actor, Permission::CreateUnit { parent: &u.path, kind: k }).allowed();
     let parents: Vec<(String, String)> = units
         .iter()
-        .filter(|u| u.active && authorize(actor, Permission::CreateUnit { parent: &u.path, kind: UnitKind::Enterprise }) != Decision::NotFound)
-        .filter(|u| UnitKind::ALL.iter().any(|k| authorize(actor, Permission::CreateUnit { parent: &u.path, kind: *k }).allowed()))
+        .filter(|u| UnitKind::ALL.iter().any(|k| may_create(u, *k)))
         .map(|u| (u.id.to_string(), u.name.clone()))
         .collect();
+    let form_kinds: Vec<(&'static str, &'static str)> =
+        kinds().into_iter().filter(|(k, _)| UnitKind::parse(k).is_some_and(|k| units.iter().any(|u| may_create(u, k)))).collect();
     let rows = units
         .iter()
         .map(|u| UnitListRow {
@@ -543,7 +563,7 @@ async fn units_view(s: &AppState, user: &PageUser, q: UnitsQuery, form: UnitForm
             principal: u.principal.clone().unwrap_or_default(),
         })
         .collect();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status;
     let page = UnitsPage {
         nav: nav(user),
         flash: None,
@@ -551,6 +571,7 @@ async fn units_view(s: &AppState, user: &PageUser, q: UnitsQuery, form: UnitForm
         q: q.q.unwrap_or_default(),
         kind: q.kind.unwrap_or_default(),
         kinds: kinds(),
+        form_kinds,
         locality_kinds: locality_kinds(),
         flag_choices: flag_choices(&form.flags),
         units: rows,
@@ -560,14 +581,14 @@ async fn units_view(s: &AppState, user: &PageUser, q: UnitsQuery, form: UnitForm
         form,
         form_action: "/units".into(),
         form_create: true,
-        errors,
+        errors: errors.messages,
     };
     (status, render(&page)).into_response()
 }
 
 pub async fn units_page(State(s): State<AppState>, user: PageUser, Query(q): Query<UnitsQuery>) -> Response {
     let form = UnitForm { kind: "enterprise".into(), ..Default::default() };
-    units_view(&s, &user, q, form, Vec::new()).await
+    units_view(&s, &user, q, form, FormErrors::none()).await
 }
 
 pub async fn unit_create(State(s): State<AppState>, user: PageUser, body: axum::body::Bytes) -> Response {
@@ -583,9 +604,9 @@ pub async fn unit_create(State(s): State<AppState>, user: PageUser, body: axum::
         Err(e) => Err(e),
     };
     match result {
-        Ok(u) => Redirect::to(&format!("/units/{}", u.id)).into_response(),
-        Err(e) if matches!(e.code, ErrorCode::Validation | ErrorCode::Conflict) => {
-            units_view(&s, &user, UnitsQuery::default(), f, messages(&e)).await
+        Ok(u) => Redirect::to(&format!("/units/{}?saved=1", u.id)).into_response(),
+        Err(e) if matches!(e.code, ErrorCode::Validation | ErrorCode::Conflict | ErrorCode::Forbidden) => {
+            units_view(&s, &user, UnitsQuery::default(), f, FormErrors::of(&e)).await
         }
         Err(e) => error_page(nav(&user), &e),
     }
@@ -604,7 +625,7 @@ struct UnitPage {
     ancestors: Vec<(String, String)>,
     children: Vec<(String, String)>,
     can_edit: bool,
-    kinds: Vec<(&'static str, &'static str)>,
+    form_kinds: Vec<(&'static str, &'static str)>,
     locality_kinds: Vec<(&'static str, &'static str)>,
     flag_choices: Vec<(&'static str, &'static str, bool)>,
     parents: Vec<(String, String)>,
@@ -614,7 +635,7 @@ struct UnitPage {
     errors: Vec<String>,
 }
 
-async fn unit_view(s: &AppState, user: &PageUser, id: &str, form: Option<UnitForm>, errors: Vec<String>) -> Response {
+async fn unit_view(s: &AppState, user: &PageUser, id: &str, form: Option<UnitForm>, errors: FormErrors, flash: Option<Flash>) -> Response {
     let ctx = user.0.ctx();
     let Some(uid) = UnitId::parse(id) else { return error_page(nav(user), &DomainError::not_found("单位", "Unit")) };
     let unit = match s.svc.get_unit(&ctx, uid).await {
@@ -642,10 +663,10 @@ async fn unit_view(s: &AppState, user: &PageUser, id: &str, form: Option<UnitFor
         .collect();
     let can_edit = authorize(actor, Permission::UpdateUnit(&unit.path)).allowed();
     let form = form.unwrap_or_else(|| UnitForm::from_unit(&unit));
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status;
     let page = UnitPage {
         nav: nav(user),
-        flash: None,
+        flash,
         csrf: user.0.csrf().to_string(),
         flags: unit.flags.iter().map(|f| f.label_zh()).collect(),
         locality: locality.map(|l| l.name),
@@ -653,21 +674,33 @@ async fn unit_view(s: &AppState, user: &PageUser, id: &str, form: Option<UnitFor
         ancestors,
         children,
         can_edit,
-        kinds: kinds(),
+        form_kinds: kinds(),
         locality_kinds: locality_kinds(),
         flag_choices: flag_choices(&form.flags),
         parents: Vec::new(),
         form_action: format!("/units/{}", unit.id),
         form,
         form_create: false,
-        errors,
+        errors: errors.messages,
         unit,
     };
     (status, render(&page)).into_response()
 }
 
-pub async fn unit_page(State(s): State<AppState>, user: PageUser, Path(id): Path<String>) -> Response {
-    unit_view(&s, &user, &id, None, Vec::new()).await
+#[derive(Deserialize, Default)]
+pub struct DoneQuery {
+    saved: Option<String>,
+    reported: Option<String>,
+    done: Option<String>,
+}
+
+fn ok_flash(text: &str) -> Option<Flash> {
+    Some(Flash { kind: "ok", text: text.to_string() })
+}
+
+pub async fn unit_page(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> Response {
+    let flash = q.saved.and_then(|_| ok_flash("已保存。"));
+    unit_view(&s, &user, &id, None, FormErrors::none(), flash).await
 }
 
 pub async fn unit_update(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
@@ -681,8 +714,10 @@ pub async fn unit_update(State(s): State<AppState>, user: PageUser, Path(id): Pa
         Err(e) => Err(e),
     };
     match result {
-        Ok(u) => Redirect::to(&format!("/units/{}", u.id)).into_response(),
-        Err(e) if matches!(e.code, ErrorCode::Validation | ErrorCode::Conflict) => unit_view(&s, &user, &id, Some(f), messages(&e)).await,
+        Ok(u) => Redirect::to(&format!("/units/{}?saved=1", u.id)).into_response(),
+        Err(e) if matches!(e.code, ErrorCode::Validation | ErrorCode::Conflict | ErrorCode::Forbidden) => {
+            unit_view(&s, &user, &id, Some(f), FormErrors::of(&e), None).await
+        }
         Err(e) => error_page(nav(&user), &e),
     }
 }
@@ -732,7 +767,7 @@ struct UsersPage {
     errors: Vec<String>,
 }
 
-async fn users_view(s: &AppState, user: &PageUser, form: UserForm, errors: Vec<String>) -> Response {
+async fn users_view(s: &AppState, user: &PageUser, form: UserForm, errors: FormErrors) -> Response {
     let ctx = user.0.ctx();
     let actor = &user.0.actor;
     let list = match s.svc.list_users(&ctx, &UserFilter { limit: 1000, ..Default::default() }).await {
@@ -770,7 +805,7 @@ async fn users_view(s: &AppState, user: &PageUser, form: UserForm, errors: Vec<S
             }
         })
         .collect();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status;
     let page = UsersPage {
         nav: nav(user),
         flash: None,
@@ -780,13 +815,13 @@ async fn users_view(s: &AppState, user: &PageUser, form: UserForm, errors: Vec<S
         roles,
         unit_choices,
         form,
-        errors,
+        errors: errors.messages,
     };
     (status, render(&page)).into_response()
 }
 
 pub async fn users_page(State(s): State<AppState>, user: PageUser) -> Response {
-    users_view(&s, &user, UserForm::default(), Vec::new()).await
+    users_view(&s, &user, UserForm::default(), FormErrors::none()).await
 }
 
 pub async fn user_create(State(s): State<AppState>, user: PageUser, Form(f): Form<UserForm>) -> Response {
@@ -806,7 +841,7 @@ pub async fn user_create(State(s): State<AppState>, user: PageUser, Form(f): For
     };
     match s.svc.create_user(&user.0.ctx(), &input).await {
         Ok(_) => Redirect::to("/users").into_response(),
-        Err(e) if matches!(e.code, ErrorCode::Validation | ErrorCode::Conflict) => users_view(&s, &user, f, messages(&e)).await,
+        Err(e) if matches!(e.code, ErrorCode::Validation | ErrorCode::Conflict | ErrorCode::Forbidden) => users_view(&s, &user, f, FormErrors::of(&e)).await,
         Err(e) => error_page(nav(&user), &e),
     }
 }
@@ -957,8 +992,13 @@ async fn account_view(
     (status, render(&page)).into_response()
 }
 
-pub async fn account_page(State(s): State<AppState>, user: PageUser) -> Response {
-    account_view(&s, &user, None, None, Vec::new(), Vec::new()).await
+pub async fn account_page(State(s): State<AppState>, user: PageUser, Query(q): Query<DoneQuery>) -> Response {
+    let flash = match q.done.as_deref() {
+        Some("password") => ok_flash("密码已修改，其他设备上的登录已退出。"),
+        Some("revoked") => ok_flash("令牌已吊销。"),
+        _ => None,
+    };
+    account_view(&s, &user, flash, None, Vec::new(), Vec::new()).await
 }
 
 #[derive(Deserialize)]
@@ -974,11 +1014,7 @@ pub async fn account_password(State(s): State<AppState>, user: PageUser, Form(f)
     }
     let keep = user.0.session.as_ref().map(|x| x.token_hash.clone());
     match s.svc.change_password(&user.0.ctx(), &f.current_password, &f.new_password, keep.as_deref()).await {
-        Ok(()) => {
-            let mut refreshed = user.clone();
-            refreshed.0.user.must_change_password = false;
-            account_view(&s, &refreshed, Some(Flash { kind: "ok", text: "密码已修改，其他设备上的登录已退出。".into() }), None, Vec::new(), Vec::new()).await
-        }
+        Ok(()) => Redirect::to("/account?done=password").into_response(),
         Err(e) if e.code == ErrorCode::Validation => account_view(&s, &user, None, None, messages(&e), Vec::new()).await,
         Err(e) => error_page(nav(&user), &e),
     }
@@ -1015,7 +1051,7 @@ pub async fn account_token_revoke(State(s): State<AppState>, user: PageUser, Pat
     }
     let Some(tid) = TokenId::parse(&id) else { return error_page(nav(&user), &DomainError::not_found("令牌", "Token")) };
     match s.svc.revoke_token(&user.0.ctx(), tid).await {
-        Ok(_) => Redirect::to("/account").into_response(),
+        Ok(_) => Redirect::to("/account?done=revoked").into_response(),
         Err(e) => error_page(nav(&user), &e),
     }
 }

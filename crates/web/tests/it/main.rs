@@ -16,3 +16,4 @@ mod campaign_api;
 mod matrix;
 mod openapi;
 mod pages;
+mod rules;

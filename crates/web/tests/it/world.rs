@@ -8,7 +8,7 @@ use bihuan_domain::campaign::{parse_plan, BUNDLED_PLAN};
 use bihuan_domain::ids::{CampaignId, UnitId, UserId};
 use bihuan_domain::model::Unit;
 use bihuan_domain::role::Role;
-use bihuan_domain::unit::UnitDraft;
+use bihuan_domain::unit::{UnitDraft, UnitKind};
 use bihuan_service::accounts::NewUser;
 use bihuan_service::Ctx;
 use bihuan_store::units::UnitFilter;
@@ -27,7 +27,7 @@ pub struct Person {
     pub token: String,
     /// Units in relation to the home unit, in the order of [`RELATIONS`].
     pub rel_units: [UnitId; 5],
-    /// An enterprise-role user in each of those units.
+    /// A user in each of those units (enterprise users in enterprises, inspectors elsewhere).
     pub rel_users: [UserId; 5],
 }
 
@@ -144,13 +144,15 @@ pub async fn build(app: &TestApp) -> World {
         let user_id = user(app, &username, role, rel_units[0]).await;
         let mut rel_users = [UserId::default(); 5];
         for (i, u) in rel_units.iter().enumerate() {
-            rel_users[i] = user(app, &format!("t-{}-{}", role.as_str(), RELATIONS[i]), Role::Enterprise, *u).await;
+            // A target user whose role suits the unit: enterprise users in enterprises, inspectors elsewhere.
+            let target_role = if app.svc.get_unit(&Ctx::system("t"), *u).await.expect("unit").kind == UnitKind::Enterprise { Role::Enterprise } else { Role::Inspector };
+            rel_users[i] = user(app, &format!("t-{}-{}", role.as_str(), RELATIONS[i]), target_role, *u).await;
         }
         let session = app.login(&username, PASSWORD).await;
         let token = token(app, user_id).await;
         people.push(Person { role, username, user_id, unit: rel_units[0], session, token, rel_units, rel_users });
     }
-    let stranger = user(app, "stranger", Role::Enterprise, unrelated).await;
+    let stranger = user(app, "stranger", Role::Inspector, unrelated).await;
     let units = all_units(app).await.into_iter().map(|u| (u.id, u)).collect();
     World { gov, people, units, nanxiang, other_campaign: other.campaign_id, nanxiang_indicator, other_indicator, stranger }
 }
