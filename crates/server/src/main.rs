@@ -278,7 +278,7 @@ async fn run(cli: Cli) -> Result<()> {
                 let svc = open(&config).await?;
                 let ctx = Ctx::system("cli");
                 let id = match code {
-                    Some(c) => svc.campaign_id_by_code(&c).await?.with_context(|| format!("no campaign {c}"))?,
+                    Some(c) => svc.campaign_id_by_code(&c).await?.with_context(|| format!("没有编号为 {c} 的专项行动 / no campaign with code {c}"))?,
                     None => {
                         let all = svc.list_campaigns(&ctx).await?;
                         match all.as_slice() {

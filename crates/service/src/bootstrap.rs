@@ -58,7 +58,7 @@ impl Service {
                 &ctx,
                 &NewUser {
                     username: "admin".into(),
-                    display_name: "系统管理员".into(),
+                    display_name: "管理员".into(),
                     unit_id: unit.to_string(),
                     role: "admin".into(),
                     password: pw.clone(),

@@ -495,6 +495,8 @@ struct UnitsPage {
     csrf: String,
     q: String,
     kind: String,
+    flag: String,
+    filter_flags: Vec<(&'static str, &'static str, bool)>,
     kinds: Vec<(&'static str, &'static str)>,
     form_kinds: Vec<(&'static str, &'static str)>,
     locality_kinds: Vec<(&'static str, &'static str)>,
@@ -513,6 +515,7 @@ struct UnitsPage {
 pub struct UnitsQuery {
     q: Option<String>,
     kind: Option<String>,
+    flag: Option<String>,
     after: Option<String>,
 }
 
@@ -521,6 +524,7 @@ async fn units_view(s: &AppState, user: &PageUser, q: UnitsQuery, form: UnitForm
     let filter = UnitFilter {
         kind: q.kind.as_deref().and_then(UnitKind::parse),
         q: q.q.clone().filter(|x| !x.trim().is_empty()),
+        flag: q.flag.as_deref().and_then(EnterpriseFlag::parse),
         after_path: q.after.clone(),
         include_inactive: true,
         limit: 201,
@@ -570,6 +574,8 @@ async fn units_view(s: &AppState, user: &PageUser, q: UnitsQuery, form: UnitForm
         csrf: user.0.csrf().to_string(),
         q: q.q.unwrap_or_default(),
         kind: q.kind.unwrap_or_default(),
+        filter_flags: flag_choices(q.flag.as_slice()),
+        flag: q.flag.unwrap_or_default(),
         kinds: kinds(),
         form_kinds,
         locality_kinds: locality_kinds(),
