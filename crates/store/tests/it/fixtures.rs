@@ -4,7 +4,7 @@ use bihuan_domain::audit::truncate_to_micros;
 use bihuan_domain::ids::{UnitId, UserId};
 use bihuan_domain::model::{Unit, User};
 use bihuan_domain::role::Role;
-use bihuan_domain::unit::{UnitKind, UnitPath};
+use bihuan_domain::unit::{UnitFields, UnitKind, UnitPath};
 use bihuan_store::{Db, Tx};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -30,31 +30,15 @@ pub fn unit(parent: Option<&Unit>, kind: UnitKind, name: &str) -> Unit {
         Some(p) => p.path.child(id),
         None => UnitPath::root(id),
     };
-    Unit {
-        id,
-        parent_id: parent.map(|p| p.id),
-        path,
-        kind,
+    let fields = UnitFields {
         name: name.to_string(),
         short_name: None,
+        kind,
         locality_kind: None,
         duties: None,
-        credit_code: None,
-        address: None,
-        industry: None,
-        scale: None,
-        flags: Vec::new(),
-        legal_representative: None,
-        legal_representative_phone: None,
-        principal: None,
-        principal_phone: None,
-        longitude: None,
-        latitude: None,
-        active: true,
-        created_at: at_micros(123_456),
-        updated_at: at_micros(123_456),
-        version: 1,
-    }
+        enterprise: Default::default(),
+    };
+    Unit::new(id, parent.map(|p| p.id), path, fields, at_micros(123_456))
 }
 
 pub fn user(unit: &Unit, username: &str, display_name: &str, role: Role) -> User {
