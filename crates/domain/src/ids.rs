@@ -34,4 +34,7 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(UnitId, UserId, CampaignId, PhaseId, AreaId, TaskId, IndicatorId, IndicatorValueId, TokenId, SessionId, AuditId, PostId);
+id_type!(
+    UnitId, UserId, CampaignId, PhaseId, AreaId, TaskId, IndicatorId, IndicatorValueId, TokenId, SessionId, AuditId, PostId, HazardId,
+    HazardEventId, ExtensionId, MeasureId, MeasureEventId, AttachmentId,
+);

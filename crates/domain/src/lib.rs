@@ -2,10 +2,12 @@
 //! tested as plain functions, and every other crate speaks these types.
 
 pub mod audit;
+pub mod calendar;
 pub mod campaign;
 pub mod clock;
 pub mod credit_code;
 pub mod error;
+pub mod hazard;
 pub mod ids;
 pub mod indicator;
 pub mod model;
