@@ -10,6 +10,7 @@
 use crate::calendar::{DeadlineRule, WorkCalendar};
 use crate::error::{DomainError, FieldError};
 use crate::ids::*;
+pub use crate::model::UnitRef;
 use crate::permission::{Actor, Decision};
 use crate::role::Role;
 use crate::unit::UnitPath;
@@ -279,23 +280,14 @@ pub struct ExtensionRequest {
     pub decision_comment: Option<String>,
 }
 
-/// A unit as a hazard refers to it: id, name and place in the tree.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct UnitRef {
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
-    pub id: UnitId,
-    pub name: String,
-    #[serde(skip)]
-    pub path: UnitPath,
-}
-
 /// A hazard record.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hazard {
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub id: HazardId,
+    /// The sequence number behind the code; orders lists and keys search.
+    pub num: i64,
     /// 隐患编号, e.g. YH2021-000123.
     pub code: String,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
@@ -463,6 +455,203 @@ impl Hazard {
             level: self.level,
             self_found: self.self_found(),
         }
+    }
+}
+
+/// Input for registering or describing a hazard, as people type it (API,
+/// form, spreadsheet row); checked by [`HazardDraft::validate`].
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HazardDraft {
+    /// The enterprise or unit where the hazard is (id).
+    pub unit_id: Option<String>,
+    /// The campaign's rectification area (id).
+    pub area_id: Option<String>,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub location: Option<String>,
+    /// `safety`, `process`, `electrical`, `instrument`, `fire`, `layout`, `equipment`, `other` (or the Chinese label).
+    pub hazard_type: Option<String>,
+    /// `self_inspection`, `inspection`, `unannounced`, `public_report`, `assigned`, `transferred`.
+    pub source: Option<String>,
+    /// National dangerSrc: `routine` … `other`; default `routine`.
+    pub check_kind: Option<String>,
+    /// `general` or `major` (一般隐患 / 重大隐患).
+    pub level: Option<String>,
+    pub sub_grade: Option<String>,
+    /// `immediate` (即查即改) or `deadline` (限期整改, the default).
+    pub manage_type: Option<String>,
+    pub cause: Option<String>,
+    pub cause_class: Option<String>,
+    pub measures: Option<String>,
+    /// 整改资金, 万元.
+    pub funds: Option<String>,
+    pub contingency: Option<String>,
+    /// The day it was found (default: now).
+    pub found_on: Option<String>,
+    /// Who found it (default: the user).
+    pub found_by: Option<String>,
+}
+
+/// A hazard's descriptive fields after validation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HazardFields {
+    pub name: String,
+    pub description: String,
+    pub location: Option<String>,
+    pub hazard_type: HazardType,
+    pub source: Option<HazardSource>,
+    pub check_kind: CheckKind,
+    pub level: HazardLevel,
+    pub sub_grade: Option<String>,
+    pub manage_type: ManageType,
+    pub cause: Option<String>,
+    pub cause_class: Option<CauseClass>,
+    pub measures: Option<String>,
+    pub funds: Option<Decimal>,
+    pub contingency: Option<String>,
+    pub found_on: Option<Date>,
+    pub found_by: Option<String>,
+}
+
+fn vocab_field<T: Copy>(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: &Option<String>,
+    parse: fn(&str) -> Option<T>,
+    all: &[T],
+    label: fn(T) -> &'static str,
+    what: (&str, &str),
+) -> Option<T> {
+    let v = value.as_deref().map(crate::text::normalize_width).filter(|v| !v.is_empty())?;
+    let parsed = parse(&v);
+    if parsed.is_none() {
+        let options = all.iter().map(|o| label(*o)).collect::<Vec<_>>().join("、");
+        errors.push(FieldError::new(
+            field,
+            format!("未知的{}“{v}”，可选：{options}", what.0),
+            format!("Unknown {} '{v}'; one of: {options}", what.1),
+        ));
+    }
+    parsed
+}
+
+impl HazardDraft {
+    /// Checks the draft. `parse_date` reads the date people wrote.
+    pub fn validate(&self, today: Date, parse_date: impl Fn(&str) -> Option<Date>) -> Result<HazardFields, DomainError> {
+        let mut errors = Vec::new();
+        let text = |s: &Option<String>| s.as_deref().and_then(crate::text::non_blank);
+        let name = self.name.trim().to_string();
+        if name.is_empty() {
+            errors.push(FieldError::new("name", "请填写隐患名称", "Name the hazard"));
+        } else if name.chars().count() > 200 {
+            errors.push(FieldError::new("name", "隐患名称不能超过200个字", "The name may have at most 200 characters"));
+        }
+        let description = self.description.trim().to_string();
+        if description.is_empty() {
+            errors.push(FieldError::new("description", "请描述隐患情况", "Describe the hazard"));
+        }
+        let level = vocab_field(&mut errors, "level", &self.level, HazardLevel::parse, HazardLevel::ALL, HazardLevel::label_zh, ("隐患等级", "level"));
+        if level.is_none() && self.level.as_deref().is_none_or(|l| l.trim().is_empty()) {
+            errors.push(FieldError::new("level", "请选择隐患等级：一般隐患或重大隐患", "Choose the level: general or major"));
+        }
+        let hazard_type = vocab_field(&mut errors, "hazard_type", &self.hazard_type, HazardType::parse, HazardType::ALL, HazardType::label_zh, ("隐患类别", "hazard type"));
+        let source = vocab_field(&mut errors, "source", &self.source, HazardSource::parse, HazardSource::ALL, HazardSource::label_zh, ("发现途径", "source"));
+        let check_kind = vocab_field(&mut errors, "check_kind", &self.check_kind, CheckKind::parse, CheckKind::ALL, CheckKind::label_zh, ("排查类型", "check kind"));
+        let manage_type = vocab_field(&mut errors, "manage_type", &self.manage_type, ManageType::parse, ManageType::ALL, ManageType::label_zh, ("治理类型", "management type"));
+        let cause_class = vocab_field(&mut errors, "cause_class", &self.cause_class, CauseClass::parse, CauseClass::ALL, CauseClass::label_zh, ("隐患分类", "cause class"));
+        if level == Some(HazardLevel::Major) && manage_type == Some(ManageType::Immediate) {
+            errors.push(FieldError::new("manage_type", "重大隐患不能即查即改，应限期整改", "A major hazard is not fixed on the spot: it has a deadline"));
+        }
+        let funds = match text(&self.funds) {
+            None => None,
+            Some(f) => {
+                let cleaned = crate::text::normalize_width(&f).trim_end_matches("万元").trim().replace(',', "");
+                match Decimal::from_str_exact(&cleaned) {
+                    Ok(d) if d >= Decimal::ZERO => Some(d),
+                    _ => {
+                        errors.push(FieldError::new("funds", "整改资金应为不小于0的数字（单位：万元）", "The funds must be a number of at least 0 (10k yuan)"));
+                        None
+                    }
+                }
+            }
+        };
+        let found_on = match text(&self.found_on) {
+            None => None,
+            Some(d) => match parse_date(&d) {
+                Some(date) if date > today => {
+                    errors.push(FieldError::new("found_on", "发现日期不能晚于今天", "The date found may not be in the future"));
+                    None
+                }
+                Some(date) => Some(date),
+                None => {
+                    errors.push(FieldError::new("found_on", "发现日期格式应如 2021-05-06", "Write the date found like 2021-05-06"));
+                    None
+                }
+            },
+        };
+        let (Some(level), true) = (level, errors.is_empty()) else {
+            return Err(DomainError::invalid(errors));
+        };
+        Ok(HazardFields {
+            name,
+            description,
+            location: text(&self.location),
+            hazard_type: hazard_type.unwrap_or(HazardType::Other),
+            source,
+            check_kind: check_kind.unwrap_or(CheckKind::Routine),
+            level,
+            sub_grade: text(&self.sub_grade),
+            manage_type: manage_type.unwrap_or(ManageType::Deadline),
+            cause: text(&self.cause),
+            cause_class,
+            measures: text(&self.measures),
+            funds,
+            contingency: text(&self.contingency),
+            found_on,
+            found_by: text(&self.found_by),
+        })
+    }
+}
+
+impl Hazard {
+    /// Writes the descriptive fields onto the hazard; returns the names of
+    /// the fields that changed.
+    pub fn describe(&mut self, f: &HazardFields) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        macro_rules! set {
+            ($field:ident, $value:expr) => {
+                if self.$field != $value {
+                    self.$field = $value;
+                    changed.push(stringify!($field));
+                }
+            };
+        }
+        set!(name, f.name.clone());
+        set!(description, f.description.clone());
+        set!(location, f.location.clone());
+        set!(hazard_type, f.hazard_type);
+        if let Some(s) = f.source {
+            set!(source, s);
+        }
+        set!(check_kind, f.check_kind);
+        set!(level, f.level);
+        set!(sub_grade, f.sub_grade.clone());
+        set!(manage_type, f.manage_type);
+        set!(cause, f.cause.clone());
+        set!(cause_class, f.cause_class);
+        if f.measures.is_some() {
+            set!(measures, f.measures.clone());
+        }
+        if f.funds.is_some() {
+            set!(funds, f.funds);
+        }
+        if f.contingency.is_some() {
+            set!(contingency, f.contingency.clone());
+        }
+        changed
     }
 }
 
@@ -680,9 +869,11 @@ pub fn authorize(actor: &Actor, f: &HazardFacts<'_>, op: HazardOp) -> Decision {
         HazardOp::Read => true,
         HazardOp::Edit => office || oversees(actor, f) || finder,
         HazardOp::Plan => office || oversees(actor, f) || responsible || enterprise_of,
-        HazardOp::Assign => {
-            office || (gov && oversees(actor, f)) || (f.self_found && enterprise_of && f.level == HazardLevel::General)
-        }
+        HazardOp::Assign => match f.assigned_by_unit {
+            // Changing an assignment (and so its deadline) is for whoever made it.
+            Some(by) => office || (gov && owns(actor, Some(by))),
+            None => office || (gov && oversees(actor, f)) || (f.self_found && enterprise_of && f.level == HazardLevel::General),
+        },
         HazardOp::Start | HazardOp::Submit | HazardOp::RequestExtension => responsible || office,
         HazardOp::FixOnSpot => office || oversees(actor, f) || finder || enterprise_of,
         HazardOp::Accept | HazardOp::Reject => {
@@ -1047,6 +1238,77 @@ pub fn check_invariants(h: &Hazard) -> Result<(), String> {
         return fail("an extension pending on a hazard not being rectified");
     }
     Ok(())
+}
+
+/// One entry of a hazard's timeline.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HazardEvent {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub id: HazardEventId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub hazard_id: HazardId,
+    pub seq: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: OffsetDateTime,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    pub actor_user_id: Option<UserId>,
+    pub actor_name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    pub actor_unit_id: Option<UnitId>,
+    pub action: String,
+    pub from_state: Option<HazardState>,
+    pub to_state: HazardState,
+    pub comment: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: serde_json::Value,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum HazardSort {
+    /// Newest registered first.
+    #[default]
+    Newest,
+    Oldest,
+    /// Earliest deadline first; hazards without a deadline last.
+    Deadline,
+}
+
+/// What to break counts down by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Breakdown {
+    Area,
+    /// The units one level below `within` (or below the scope root).
+    Unit,
+    Level,
+    Source,
+    State,
+    /// The month the hazard was found (Beijing time), `YYYY-MM`.
+    Month,
+}
+
+/// Counts of one group (or of everything).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Tally {
+    /// The group's key (an id, a code or a month); empty for the total.
+    pub key: String,
+    pub total: i64,
+    /// Dismissed hazards are not hazards: they count in no rate.
+    pub dismissed: i64,
+    pub open: i64,
+    pub closed: i64,
+    /// Closed, and handed in no later than the deadline.
+    pub closed_on_time: i64,
+    /// Open, not handed in, past the deadline today.
+    pub overdue: i64,
+    pub listed: i64,
+    pub major: i64,
 }
 
 #[cfg(test)]

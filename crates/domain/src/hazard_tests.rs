@@ -51,13 +51,14 @@ fn actor(role: Role, unit: &UnitPath, t: &Tree) -> Actor {
 }
 
 fn uref(p: &UnitPath, name: &str) -> UnitRef {
-    UnitRef { id: p.ids().last().copied().unwrap_or_default(), name: name.into(), path: p.clone() }
+    UnitRef { id: p.ids().last().copied().unwrap_or_default(), name: name.into(), short_name: None, path: p.clone() }
 }
 
 fn hazard(t: &Tree, found_by: &UnitPath, source: HazardSource, level: HazardLevel, manage: ManageType) -> Hazard {
     let at = datetime!(2021-05-06 02:00 UTC);
     Hazard {
         id: HazardId::new(),
+        num: 1,
         code: "YH2021-000001".into(),
         campaign_id: None,
         area_id: Some(t.area),
@@ -349,7 +350,7 @@ fn permissions_by_role_and_relation() {
         &h,
         &[
             (HazardOp::Read, "YYYNYYYNNYN"),
-            (HazardOp::Assign, "YYYNYYFNNFN"),
+            (HazardOp::Assign, "YYFNYYFNNFN"),
             (HazardOp::Submit, "YYFNFFYNNFN"),
             (HazardOp::RequestExtension, "YYFNFFYNNFN"),
             (HazardOp::DecideExtension, "YYFNYYFNNFN"),

@@ -48,6 +48,7 @@ impl Service {
             let report = self.import_plan(&ctx, &plan, None).await?;
             out.campaign_loaded = Some(report.code);
         }
+        self.seed_calendar().await?;
         if user_count == 0 {
             let unit = self.home_unit().await?;
             let (pw, generated) = match admin_password {
@@ -71,6 +72,21 @@ impl Service {
             out.generated_admin_password = generated.then_some(pw);
         }
         Ok(out)
+    }
+
+    /// Stores the shipped holiday notices of the years the database does
+    /// not have yet (an administrator's edits are kept).
+    pub async fn seed_calendar(&self) -> Result<usize> {
+        let shipped = bihuan_domain::calendar::parse_notices(bihuan_domain::calendar::BUNDLED_CALENDAR)?;
+        let mut tx = self.db.begin().await?;
+        let have: Vec<i32> = bihuan_store::calendar::notices(&mut tx).await?.into_iter().map(|n| n.year).collect();
+        let mut added = 0;
+        for n in shipped.iter().filter(|n| !have.contains(&n.year)) {
+            bihuan_store::calendar::put_notice(&mut tx, n, self.now(), "bihuan").await?;
+            added += 1;
+        }
+        tx.commit().await?;
+        Ok(added)
     }
 
     /// The unit new top-level things hang from: the first root unit, created

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod bootstrap;
 pub mod campaigns;
+pub mod hazards;
 pub mod password;
 pub mod units;
 

@@ -594,3 +594,13 @@ pub async fn latest_values(tx: &mut Tx, campaign: CampaignId) -> Result<Vec<Indi
     }
     Ok(out)
 }
+
+/// One area by id.
+pub async fn area(tx: &mut Tx, id: AreaId) -> Result<Option<AreaRow>> {
+    let campaign: Option<Uuid> =
+        run!(tx, |c| sqlx::query_scalar("SELECT campaign_id FROM area WHERE id = $1").bind(id.0).fetch_optional(&mut *c).await?);
+    match campaign {
+        None => Ok(None),
+        Some(c) => Ok(areas(tx, CampaignId(c)).await?.into_iter().find(|a| a.id == id)),
+    }
+}

@@ -10,7 +10,10 @@
 mod db;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod campaigns;
+pub mod hazards;
+mod sql;
 pub mod units;
 pub mod users;
 

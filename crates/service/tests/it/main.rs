@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod campaigns;
+mod hazards;
 
 use bihuan_service::password::Hasher;
 use bihuan_service::{Service, Settings};
@@ -12,8 +13,13 @@ use bihuan_testkit::TestClock;
 use std::sync::Arc;
 
 pub fn service(db: Db) -> Service {
+    service_with_clock(db).0
+}
+
+/// A service on a clock the test moves (starts Saturday 1 May 2021, 10:00 Beijing time).
+pub fn service_with_clock(db: Db) -> (Service, Arc<TestClock>) {
     let clock = Arc::new(TestClock::at(time::macros::datetime!(2021-05-01 10:00 +08:00)));
-    Service::new(db, clock, Settings { password: Hasher::for_tests(), ..Default::default() })
+    (Service::new(db, clock.clone(), Settings { password: Hasher::for_tests(), ..Default::default() }), clock)
 }
 
 /// One `async fn(Db)` scenario as a SQLite test and a PostgreSQL test.
