@@ -3,7 +3,7 @@
 use crate::harness::{pg_url, sqlite_db, FreshPg, PG_ENV};
 use bihuan_store::{Db, Engine, StoreError};
 
-const TABLES: [&str; 17] = [
+const TABLES: [&str; 25] = [
     "api_token",
     "app_user",
     "area",
@@ -13,10 +13,18 @@ const TABLES: [&str; 17] = [
     "campaign",
     "campaign_post",
     "campaign_unit",
+    "hazard",
+    "hazard_event",
+    "hazard_extension",
+    "hazard_listing",
+    "holiday_notice",
     "indicator",
     "indicator_lead",
     "indicator_value",
     "login_attempt",
+    "measure",
+    "measure_event",
+    "number_counter",
     "phase",
     "task",
     "unit",
