@@ -10,6 +10,7 @@ pub mod error;
 pub mod hazard;
 pub mod ids;
 pub mod indicator;
+pub mod measure;
 pub mod model;
 pub mod permission;
 pub mod role;

@@ -5,7 +5,11 @@
 pub mod accounts;
 pub mod bootstrap;
 pub mod campaigns;
+pub mod attachments;
 pub mod hazards;
+pub mod ledger;
+pub mod measures;
+pub mod notices;
 pub mod password;
 pub mod units;
 
