@@ -7,6 +7,7 @@
 //! same table, so a route cannot be added without being tested.
 
 pub mod api;
+pub mod api_hazards;
 pub mod auth;
 pub mod error;
 pub mod openapi;
@@ -62,7 +63,7 @@ fn r(method: Method, path: &'static str, access: Access, handler: MethodRouter<A
 
 /// Every route of the application.
 fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
-    use axum::routing::{delete, get, patch, post};
+    use axum::routing::{delete, get, patch, post, put};
     use Access::{Public, User};
     use Method as M;
     vec![
@@ -92,6 +93,13 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(M::GET, "/api/v1/indicators/{id}/values", User, get(api::list_values)),
         r(M::POST, "/api/v1/indicators/{id}/values", User, post(api::report_value)),
         r(M::GET, "/api/v1/audit", User, get(api::audit_log)),
+        r(M::GET, "/api/v1/hazards", User, get(api_hazards::list_hazards)),
+        r(M::POST, "/api/v1/hazards", User, post(api_hazards::create_hazard)),
+        r(M::GET, "/api/v1/hazards/stats", User, get(api_hazards::hazard_stats)),
+        r(M::GET, "/api/v1/hazards/{id}", User, get(api_hazards::get_hazard)),
+        r(M::PATCH, "/api/v1/hazards/{id}", User, patch(api_hazards::edit_hazard)),
+        r(M::PUT, "/api/v1/hazards/{id}/plan", User, put(api_hazards::plan_hazard)),
+        r(M::POST, "/api/v1/hazards/{id}/actions", User, post(api_hazards::act_on_hazard)),
         r(M::GET, "/static/app.css", Public, get(ui::stylesheet)),
         r(M::GET, "/static/app.js", Public, get(ui::script)),
         r(M::GET, "/login", Public, get(ui::login_page)),

@@ -1,6 +1,6 @@
 //! The OpenAPI document, served at `/api/v1/openapi.json`.
 
-use crate::api;
+use crate::{api, api_hazards};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -24,6 +24,8 @@ impl Modify for Security {
         api::list_users, api::create_user, api::get_user, api::update_user, api::reset_password,
         api::list_campaigns, api::get_campaign, api::export_campaign,
         api::get_indicator, api::list_values, api::report_value, api::audit_log,
+        api_hazards::list_hazards, api_hazards::hazard_stats, api_hazards::create_hazard, api_hazards::get_hazard,
+        api_hazards::edit_hazard, api_hazards::plan_hazard, api_hazards::act_on_hazard,
     ),
     modifiers(&Security),
     security(("bearer" = [])),

@@ -27,6 +27,8 @@ enum Target {
     Campaigns,
     Indicators,
     Tokens,
+    /// A fresh hazard found by the town (admin) at the role's child unit, and one at the unrelated unit.
+    Hazards,
 }
 
 const ALL_Y: [&str; 8] = ["Y"; 8];
@@ -43,6 +45,16 @@ const READ_CAMPAIGN: [&str; 8] = ["YY", "YN", "YN", "YN", "YN", "YN", "YN", "YN"
 const REPORT: [&str; 8] = ["YY", "YN", "YN", "FN", "FN", "FN", "FN", "FN"];
 const TOKENS: [&str; 8] = ["YY", "YN", "YN", "YN", "YN", "YN", "YN", "YN"];
 const AUDIT: [&str; 8] = ["Y", "F", "F", "F", "F", "F", "F", "F"];
+/// A hazard at the unit (body-targeted): offices, departments and experts
+/// inspect across the town; villages, grids and enterprises their own units.
+const REPORT_HAZARD: [&str; 8] = ["YYYYY", "YYYYN", "YYYYN", "YYNNN", "YYNNN", "YYNNN", "YYYYN", "FFFFN"];
+const READ_HAZARD: [&str; 8] = ["YY", "YN", "YN", "YN", "YN", "YN", "YN", "YN"];
+/// Editing the description: the office, the village or grid above the unit.
+const EDIT_HAZARD: [&str; 8] = ["YY", "YN", "FN", "YN", "YN", "FN", "FN", "FN"];
+/// The 五到位 and 治理方案: also the enterprise that must rectify.
+const PLAN_HAZARD: [&str; 8] = ["YY", "YN", "FN", "YN", "YN", "YN", "FN", "FN"];
+/// Dismissing as not a hazard: government that oversees the unit.
+const DISMISS_HAZARD: [&str; 8] = ["YY", "YN", "FN", "YN", "YN", "FN", "FN", "FN"];
 
 fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
     use Target::*;
@@ -74,6 +86,13 @@ fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
         (Method::GET, "/api/v1/indicators/{id}/values", Indicators, READ_CAMPAIGN),
         (Method::POST, "/api/v1/indicators/{id}/values", Indicators, REPORT),
         (Method::GET, "/api/v1/audit", None, AUDIT),
+        (Method::GET, "/api/v1/hazards", None, ALL_Y),
+        (Method::POST, "/api/v1/hazards", Units, REPORT_HAZARD),
+        (Method::GET, "/api/v1/hazards/stats", None, ALL_Y),
+        (Method::GET, "/api/v1/hazards/{id}", Hazards, READ_HAZARD),
+        (Method::PATCH, "/api/v1/hazards/{id}", Hazards, EDIT_HAZARD),
+        (Method::PUT, "/api/v1/hazards/{id}/plan", Hazards, PLAN_HAZARD),
+        (Method::POST, "/api/v1/hazards/{id}/actions", Hazards, DISMISS_HAZARD),
         (Method::GET, "/static/app.css", Public, p),
         (Method::GET, "/static/app.js", Public, p),
         (Method::GET, "/login", Public, p),
@@ -203,6 +222,17 @@ async fn call(app: &TestApp, w: &World, who: &Person, method: &Method, route: &s
         ("POST", "/indicators/{id}/values") => {
             app.form(&path, sess, &[("value", "80"), ("measured_on", "2021-04-30"), ("evidence", "检查人员台账")]).await
         }
+        ("POST", "/api/v1/hazards") => {
+            let body = json!({"unit_id": target.unwrap(), "name": unique("隐患"), "description": "消防通道堵塞", "level": "general"});
+            app.api(m, &path, cred, Some(body)).await
+        }
+        ("PATCH", "/api/v1/hazards/{id}") => {
+            app.api(m, &path, cred, Some(json!({"name": "修改后的隐患名称", "description": "描述", "level": "general"}))).await
+        }
+        ("PUT", "/api/v1/hazards/{id}/plan") => app.api(m, &path, cred, Some(json!({"measures": "清理通道"}))).await,
+        ("POST", "/api/v1/hazards/{id}/actions") => {
+            app.api(m, &path, cred, Some(json!({"action": "dismiss", "dismiss_reason": "not_a_hazard", "comment": "核实后不构成隐患"}))).await
+        }
         ("GET", p) if !p.starts_with("/api/") => app.page(&path, sess).await,
         (_, p) if p.starts_with("/api/") => app.api(m, &path, cred, None).await,
         ("POST", "/account/tokens/{id}/revoke") => app.form(&path, sess, &[]).await,
@@ -218,6 +248,26 @@ async fn targets(app: &TestApp, w: &World, who: &Person, t: Target) -> Vec<Optio
         Target::Users => who.rel_users.iter().map(|u| Some(u.to_string())).collect(),
         Target::Campaigns => vec![Some(w.nanxiang.to_string()), Some(w.other_campaign.to_string())],
         Target::Indicators => vec![Some(w.nanxiang_indicator.clone()), Some(w.other_indicator.clone())],
+        Target::Hazards => {
+            let admin = w.person(Role::Admin);
+            let user = app.svc.user_by_name(&admin.username).await.unwrap().unwrap();
+            let mut tx = app.svc.db.read().await.unwrap();
+            let actor = app.svc.actor_for(&mut tx, &user).await.unwrap();
+            tx.commit().await.unwrap();
+            let ctx = bihuan_service::Ctx::user(actor, None);
+            let mut out = Vec::new();
+            for unit in [who.rel_units[1], who.rel_units[4]] {
+                let d = bihuan_domain::hazard::HazardDraft {
+                    unit_id: Some(unit.to_string()),
+                    name: "配电箱门缺失".into(),
+                    description: "带电部位外露".into(),
+                    level: Some("general".into()),
+                    ..Default::default()
+                };
+                out.push(Some(app.svc.report_hazard(&ctx, &d, None).await.unwrap().id.to_string()));
+            }
+            out
+        }
         Target::Tokens => {
             let own = app.svc.create_token(&bihuan_service::Ctx::system("t"), who.user_id, "own", None).await.unwrap().0;
             let other = app.svc.create_token(&bihuan_service::Ctx::system("t"), w.stranger, "other", None).await.unwrap().0;

@@ -1,0 +1,235 @@
+//! JSON handlers for the problem-and-hazard list (问题隐患清单).
+
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use bihuan_domain::hazard::*;
+use bihuan_domain::ids::*;
+use bihuan_domain::{DomainError, FieldError};
+use bihuan_service::hazards::{ActionInput, HazardDetail, HazardItem, HazardStats, PlanInput};
+use bihuan_service::Ctx;
+use bihuan_store::hazards::HazardFilter;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+fn hazard_id(s: &str) -> ApiResult<HazardId> {
+    HazardId::parse(s).ok_or_else(|| ApiError(DomainError::not_found("隐患", "Hazard")))
+}
+
+/// Filters of the hazard list, the stats and the exports. Lists of values
+/// are comma-separated (`state=assigned,rectifying`).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, IntoParams)]
+pub struct HazardQuery {
+    /// Only hazards of units at or below this unit (id).
+    pub within: Option<String>,
+    pub campaign_id: Option<String>,
+    pub area_id: Option<String>,
+    /// `general`, `major`
+    pub level: Option<String>,
+    /// `reported`, `assigned`, `rectifying`, `submitted`, `closed`, `dismissed`; `open` for all four open states
+    pub state: Option<String>,
+    /// `self_inspection`, `inspection`, `unannounced`, `public_report`, `assigned`, `transferred`
+    pub source: Option<String>,
+    pub hazard_type: Option<String>,
+    /// `immediate`, `deadline`
+    pub manage_type: Option<String>,
+    pub responsible_unit_id: Option<String>,
+    /// Open, not handed in, past the deadline today.
+    pub overdue: Option<bool>,
+    /// Under listed supervision (挂牌督办) now.
+    pub listed: Option<bool>,
+    /// Found on or after (YYYY-MM-DD, Beijing time).
+    pub found_from: Option<String>,
+    pub found_to: Option<String>,
+    pub deadline_from: Option<String>,
+    pub deadline_to: Option<String>,
+    /// Substring of the code, name, description, location or unit name.
+    pub q: Option<String>,
+    /// `newest` (default), `oldest`, `deadline`
+    pub sort: Option<String>,
+    /// Keyset cursor: the `next` of the previous page.
+    pub after: Option<String>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<i64>,
+    /// Stats only: `area`, `unit`, `level`, `source`, `state`, `month`.
+    pub by: Option<String>,
+}
+
+fn list_of<T: Copy>(field: &str, v: &Option<String>, parse: fn(&str) -> Option<T>, errors: &mut Vec<FieldError>) -> Vec<T> {
+    let mut out = Vec::new();
+    for part in v.as_deref().unwrap_or_default().split([',', '，']).map(str::trim).filter(|p| !p.is_empty()) {
+        match parse(part) {
+            Some(x) => out.push(x),
+            None => errors.push(FieldError::new(field, format!("无法识别“{part}”"), format!("'{part}' is not a known value"))),
+        }
+    }
+    out
+}
+
+fn opt_id<T>(field: &str, v: &Option<String>, parse: fn(&str) -> Option<T>, errors: &mut Vec<FieldError>) -> Option<T> {
+    let s = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    let parsed = parse(s);
+    if parsed.is_none() {
+        errors.push(FieldError::new(field, "编号格式无效", "Not a valid id"));
+    }
+    parsed
+}
+
+fn opt_date(field: &str, v: &Option<String>, errors: &mut Vec<FieldError>) -> Option<time::Date> {
+    let s = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    let d = bihuan_service::campaigns::parse_date(s);
+    if d.is_none() {
+        errors.push(FieldError::new(field, "日期格式应如 2021-06-30", "Write the date like 2021-06-30"));
+    }
+    d
+}
+
+impl HazardQuery {
+    /// The store filter, with `within` resolved to a path the caller may see.
+    pub async fn filter(&self, s: &AppState, ctx: &Ctx) -> Result<HazardFilter, DomainError> {
+        let mut errors = Vec::new();
+        let states = if self.state.as_deref().map(str::trim) == Some("open") {
+            vec![HazardState::Reported, HazardState::Assigned, HazardState::Rectifying, HazardState::Submitted]
+        } else {
+            list_of("state", &self.state, HazardState::parse, &mut errors)
+        };
+        let within_id = opt_id("within", &self.within, UnitId::parse, &mut errors);
+        let sort = match self.sort.as_deref().map(str::trim) {
+            None | Some("") | Some("newest") => HazardSort::Newest,
+            Some("oldest") => HazardSort::Oldest,
+            Some("deadline") => HazardSort::Deadline,
+            Some(o) => {
+                errors.push(FieldError::new("sort", format!("排序方式“{o}”应为 newest、oldest 或 deadline"), format!("Sort '{o}' must be newest, oldest or deadline")));
+                HazardSort::Newest
+            }
+        };
+        let manage_type = self.manage_type.as_deref().filter(|m| !m.trim().is_empty()).and_then(|m| {
+            let p = ManageType::parse(m);
+            if p.is_none() {
+                errors.push(FieldError::new("manage_type", "治理类型应为 immediate 或 deadline", "Must be immediate or deadline"));
+            }
+            p
+        });
+        let f = HazardFilter {
+            within: None,
+            campaign_id: opt_id("campaign_id", &self.campaign_id, CampaignId::parse, &mut errors),
+            area_id: opt_id("area_id", &self.area_id, AreaId::parse, &mut errors),
+            levels: list_of("level", &self.level, HazardLevel::parse, &mut errors),
+            states,
+            sources: list_of("source", &self.source, HazardSource::parse, &mut errors),
+            hazard_types: list_of("hazard_type", &self.hazard_type, HazardType::parse, &mut errors),
+            manage_type,
+            responsible_unit_id: opt_id("responsible_unit_id", &self.responsible_unit_id, UnitId::parse, &mut errors),
+            overdue: self.overdue,
+            listed: self.listed,
+            found_from: opt_date("found_from", &self.found_from, &mut errors),
+            found_to: opt_date("found_to", &self.found_to, &mut errors),
+            deadline_from: opt_date("deadline_from", &self.deadline_from, &mut errors),
+            deadline_to: opt_date("deadline_to", &self.deadline_to, &mut errors),
+            q: self.q.clone().filter(|q| !q.trim().is_empty()),
+            sort,
+            after: self.after.clone().filter(|a| !a.is_empty()),
+            limit: self.limit.unwrap_or(50).clamp(1, 500),
+        };
+        if !errors.is_empty() {
+            return Err(DomainError::invalid(errors));
+        }
+        let mut f = f;
+        if let Some(id) = within_id {
+            f.within = Some(s.svc.get_unit(ctx, id).await?.path);
+        }
+        Ok(f)
+    }
+
+    pub fn breakdown(&self) -> Result<Option<Breakdown>, DomainError> {
+        match self.by.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(b) => serde_json::from_value(serde_json::Value::String(b.to_string())).map(Some).map_err(|_| {
+                DomainError::field("by", "分组应为 area、unit、level、source、state 或 month", "Group by area, unit, level, source, state or month")
+            }),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HazardPage {
+    pub items: Vec<HazardItem>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+/// Hazards the caller may see, filtered, sorted and paged by keyset.
+#[utoipa::path(get, path = "/api/v1/hazards", tag = "hazards", params(HazardQuery), responses((status = 200, body = HazardPage)))]
+pub async fn list_hazards(State(s): State<AppState>, me: CurrentUser, Query(q): Query<HazardQuery>) -> ApiResult<Json<HazardPage>> {
+    let ctx = me.ctx();
+    let f = q.filter(&s, &ctx).await?;
+    let (items, next) = s.svc.list_hazards(&ctx, &f).await?;
+    Ok(Json(HazardPage { items, next }))
+}
+
+/// Counts and rates for the same filters, optionally grouped (`by`).
+#[utoipa::path(get, path = "/api/v1/hazards/stats", tag = "hazards", params(HazardQuery), responses((status = 200, body = HazardStats)))]
+pub async fn hazard_stats(State(s): State<AppState>, me: CurrentUser, Query(q): Query<HazardQuery>) -> ApiResult<Json<HazardStats>> {
+    let ctx = me.ctx();
+    let f = q.filter(&s, &ctx).await?;
+    Ok(Json(s.svc.hazard_stats(&ctx, &f, q.breakdown()?).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewHazard {
+    #[serde(flatten)]
+    pub draft: HazardDraft,
+    /// For a general hazard fixed on the spot (即查即改): what was done. The
+    /// hazard then goes straight on to acceptance.
+    pub fixed_on_spot: Option<String>,
+}
+
+/// Registers a hazard (发现登记).
+#[utoipa::path(post, path = "/api/v1/hazards", tag = "hazards", request_body = NewHazard,
+    responses((status = 201, body = Hazard), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create_hazard(State(s): State<AppState>, me: CurrentUser, ApiJson(b): ApiJson<NewHazard>) -> ApiResult<(StatusCode, Json<Hazard>)> {
+    let fixed = b.fixed_on_spot.as_deref().map(str::trim).filter(|f| !f.is_empty());
+    Ok((StatusCode::CREATED, Json(s.svc.report_hazard(&me.ctx(), &b.draft, fixed).await?)))
+}
+
+/// One hazard with its timeline, extension requests, listings and the
+/// actions the caller may take now.
+#[utoipa::path(get, path = "/api/v1/hazards/{id}", tag = "hazards", params(("id" = String, Path, description = "hazard id")),
+    responses((status = 200, body = HazardDetail), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get_hazard(State(s): State<AppState>, me: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<HazardDetail>> {
+    Ok(Json(s.svc.hazard_detail(&me.ctx(), hazard_id(&id)?).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct HazardEdit {
+    #[serde(flatten)]
+    pub draft: HazardDraft,
+    /// The version the caller saw.
+    pub version: Option<i64>,
+}
+
+/// Changes the description of an open hazard.
+#[utoipa::path(patch, path = "/api/v1/hazards/{id}", tag = "hazards", request_body = HazardEdit, params(("id" = String, Path)),
+    responses((status = 200, body = Hazard), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn edit_hazard(State(s): State<AppState>, me: CurrentUser, Path(id): Path<String>, ApiJson(b): ApiJson<HazardEdit>) -> ApiResult<Json<Hazard>> {
+    Ok(Json(s.svc.edit_hazard(&me.ctx(), hazard_id(&id)?, &b.draft, b.version).await?))
+}
+
+/// Fills the 五到位, the major-hazard report and the six-part 治理方案.
+#[utoipa::path(put, path = "/api/v1/hazards/{id}/plan", tag = "hazards", request_body = PlanInput, params(("id" = String, Path)),
+    responses((status = 200, body = Hazard), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn plan_hazard(State(s): State<AppState>, me: CurrentUser, Path(id): Path<String>, ApiJson(b): ApiJson<PlanInput>) -> ApiResult<Json<Hazard>> {
+    Ok(Json(s.svc.plan_hazard(&me.ctx(), hazard_id(&id)?, &b).await?))
+}
+
+/// Moves the hazard on: assign, start, submit, fix_on_spot, accept, reject,
+/// dismiss, reopen, request_extension, decide_extension, list.
+#[utoipa::path(post, path = "/api/v1/hazards/{id}/actions", tag = "hazards", request_body = ActionInput, params(("id" = String, Path)),
+    responses((status = 200, body = Hazard), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn act_on_hazard(State(s): State<AppState>, me: CurrentUser, Path(id): Path<String>, ApiJson(b): ApiJson<ActionInput>) -> ApiResult<Json<Hazard>> {
+    Ok(Json(s.svc.act_on_hazard(&me.ctx(), hazard_id(&id)?, &b).await?))
+}
