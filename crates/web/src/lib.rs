@@ -12,6 +12,7 @@ pub mod auth;
 pub mod error;
 pub mod openapi;
 pub mod ui;
+pub mod ui_hazards;
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method};
@@ -115,6 +116,12 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(M::GET, "/users", User, get(ui::users_page)),
         r(M::POST, "/users", User, post(ui::user_create)),
         r(M::POST, "/users/{id}", User, post(ui::user_update)),
+        r(M::GET, "/hazards", User, get(ui_hazards::hazards_page)),
+        r(M::POST, "/hazards", User, post(ui_hazards::hazard_create)),
+        r(M::GET, "/hazards/new", User, get(ui_hazards::hazard_new_page)),
+        r(M::GET, "/hazards/{id}", User, get(ui_hazards::hazard_page)),
+        r(M::POST, "/hazards/{id}/act", User, post(ui_hazards::hazard_act)),
+        r(M::POST, "/hazards/{id}/plan", User, post(ui_hazards::hazard_plan)),
         r(M::GET, "/audit", User, get(ui::audit_page)),
         r(M::GET, "/account", User, get(ui::account_page)),
         r(M::POST, "/account/password", User, post(ui::account_password)),

@@ -36,7 +36,7 @@ pub async fn script() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], JS).into_response()
 }
 
-pub(crate) struct Nav {
+pub struct Nav {
     pub display_name: String,
     pub role_label: &'static str,
     pub csrf: String,
@@ -49,7 +49,7 @@ pub struct Flash {
     pub text: String,
 }
 
-fn nav(u: &PageUser) -> Option<Nav> {
+pub(crate) fn nav(u: &PageUser) -> Option<Nav> {
     let me = &u.0;
     let role = me.actor.role;
     Some(Nav {
@@ -61,7 +61,7 @@ fn nav(u: &PageUser) -> Option<Nav> {
     })
 }
 
-fn render<T: Template>(t: &T) -> Response {
+pub(crate) fn render<T: Template>(t: &T) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -320,7 +320,7 @@ impl FormErrors {
     }
 }
 
-fn messages(e: &DomainError) -> Vec<String> {
+pub(crate) fn messages(e: &DomainError) -> Vec<String> {
     if e.fields.is_empty() { vec![e.zh.clone()] } else { e.fields.iter().map(|f| f.zh.clone()).collect() }
 }
 

@@ -108,6 +108,12 @@ fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
         (Method::GET, "/users", None, ALL_Y),
         (Method::POST, "/users", Units, CREATE_USER),
         (Method::POST, "/users/{id}", Users, MANAGE_USER),
+        (Method::GET, "/hazards", None, ALL_Y),
+        (Method::POST, "/hazards", Units, REPORT_HAZARD),
+        (Method::GET, "/hazards/new", None, ["Y", "Y", "Y", "Y", "Y", "Y", "Y", "F"]),
+        (Method::GET, "/hazards/{id}", Hazards, READ_HAZARD),
+        (Method::POST, "/hazards/{id}/act", Hazards, DISMISS_HAZARD),
+        (Method::POST, "/hazards/{id}/plan", Hazards, PLAN_HAZARD),
         (Method::GET, "/audit", None, AUDIT),
         (Method::GET, "/account", None, ALL_Y),
         (Method::POST, "/account/password", None, ALL_Y),
@@ -233,6 +239,16 @@ async fn call(app: &TestApp, w: &World, who: &Person, method: &Method, route: &s
         ("POST", "/api/v1/hazards/{id}/actions") => {
             app.api(m, &path, cred, Some(json!({"action": "dismiss", "dismiss_reason": "not_a_hazard", "comment": "核实后不构成隐患"}))).await
         }
+        ("POST", "/hazards") => {
+            let name = unique("隐患");
+            let fields = [("unit", target.unwrap()), ("name", name.as_str()), ("description", "消防通道堵塞"), ("level", "general")];
+            app.form(&path, sess, &fields).await
+        }
+        ("POST", "/hazards/{id}/act") => {
+            let fields = [("action", "dismiss"), ("dismiss_reason", "not_a_hazard"), ("comment", "核实后不构成隐患")];
+            app.form(&path, sess, &fields).await
+        }
+        ("POST", "/hazards/{id}/plan") => app.form(&path, sess, &[("measures", "清理通道")]).await,
         ("GET", p) if !p.starts_with("/api/") => app.page(&path, sess).await,
         (_, p) if p.starts_with("/api/") => app.api(m, &path, cred, None).await,
         ("POST", "/account/tokens/{id}/revoke") => app.form(&path, sess, &[]).await,

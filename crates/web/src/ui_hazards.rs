@@ -1,0 +1,570 @@
+//! Pages of the problem-and-hazard list: the list with filters, the report
+//! form (made for a phone), and the hazard with its timeline and the
+//! actions the user may take now.
+
+use crate::api_hazards::HazardQuery;
+use crate::auth::PageUser;
+use crate::ui::{error_page, messages, nav, render, Flash, Nav};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use bihuan_domain::hazard::*;
+use bihuan_domain::ids::*;
+use bihuan_domain::model::Unit;
+use bihuan_domain::unit::UnitKind;
+use bihuan_domain::{DomainError, ErrorCode};
+use bihuan_service::hazards::{ActionInput, HazardDetail, HazardItem, HazardStats, PlanInput};
+use bihuan_store::units::UnitFilter;
+use serde::Deserialize;
+
+fn local_time(t: &time::OffsetDateTime) -> String {
+    let l = t.to_offset(bihuan_domain::clock::SHANGHAI);
+    format!("{}-{:02}-{:02} {:02}:{:02}", l.year(), u8::from(l.month()), l.day(), l.hour(), l.minute())
+}
+
+/// A row of the list, ready to show.
+pub struct Row {
+    id: HazardId,
+    code: String,
+    name: String,
+    unit: String,
+    level: &'static str,
+    major: bool,
+    state: &'static str,
+    state_class: &'static str,
+    deadline: String,
+    overdue_days: i64,
+    listed: bool,
+    found: String,
+}
+
+fn row(i: &HazardItem) -> Row {
+    let h = &i.hazard;
+    Row {
+        id: h.id,
+        code: h.code.clone(),
+        name: h.name.clone(),
+        unit: h.unit.name.clone(),
+        level: h.level.label_zh(),
+        major: h.level == HazardLevel::Major,
+        state: h.state.label_zh(),
+        state_class: match h.state {
+            HazardState::Closed => "met",
+            HazardState::Dismissed => "",
+            _ if i.overdue => "overdue",
+            _ => "open",
+        },
+        deadline: h.deadline.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+        overdue_days: i.days_overdue,
+        listed: h.is_listed(),
+        found: local_time(&h.found_at),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "hazards.html")]
+struct ListPage {
+    nav: Option<Nav>,
+    flash: Option<Flash>,
+    q: HazardQuery,
+    rows: Vec<Row>,
+    next: Option<String>,
+    stats: Option<HazardStats>,
+    states: Vec<(&'static str, &'static str)>,
+    levels: Vec<(&'static str, &'static str)>,
+    can_report: bool,
+    error: Option<String>,
+    /// The query string without `after`, for the next-page link.
+    query_string: String,
+}
+
+fn options<T: Copy>(all: &[T], code: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Vec<(&'static str, &'static str)> {
+    all.iter().map(|v| (code(*v), label(*v))).collect()
+}
+
+pub async fn hazards_page(State(s): State<AppState>, user: PageUser, Query(mut q): Query<HazardQuery>) -> Response {
+    let ctx = user.0.ctx();
+    let role = user.0.actor.role;
+    let mut states = vec![("open", "未销号（全部）")];
+    states.extend(options(HazardState::ALL, HazardState::as_str, HazardState::label_zh));
+    let levels = options(HazardLevel::ALL, HazardLevel::as_str, HazardLevel::label_zh);
+    let mut page = ListPage {
+        nav: nav(&user),
+        flash: None,
+        q: HazardQuery::default(),
+        rows: vec![],
+        next: None,
+        stats: None,
+        states,
+        levels,
+        can_report: role != bihuan_domain::role::Role::Leader,
+        error: None,
+        query_string: String::new(),
+    };
+    let filter = match q.filter(&s, &ctx).await {
+        Ok(f) => f,
+        Err(e) => {
+            page.error = Some(messages(&e).join("；"));
+            page.q = q;
+            return render(&page);
+        }
+    };
+    match (s.svc.list_hazards(&ctx, &filter).await, s.svc.hazard_stats(&ctx, &HazardFilter { after: None, ..filter.clone() }, None).await) {
+        (Ok((items, next)), Ok(stats)) => {
+            page.rows = items.iter().map(row).collect();
+            page.next = next;
+            page.stats = Some(stats);
+        }
+        (Err(e), _) | (_, Err(e)) => page.error = Some(messages(&e).join("；")),
+    }
+    q.after = None;
+    page.query_string = serde_urlencoded::to_string(&q).unwrap_or_default();
+    page.q = q;
+    if page.rows.is_empty() && page.error.is_none() {
+        page.flash = None;
+    }
+    render(&page)
+}
+
+use bihuan_store::hazards::HazardFilter;
+
+// ------------------------------------------------------------- the form
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ReportForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    area_id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    hazard_type: String,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    manage_type: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    found_on: String,
+    #[serde(default)]
+    fixed: Option<String>,
+    #[serde(default)]
+    rectification: String,
+}
+
+#[derive(Template)]
+#[template(path = "hazard_new.html")]
+struct ReportPage {
+    nav: Option<Nav>,
+    flash: Option<Flash>,
+    csrf: String,
+    form: ReportForm,
+    units: Vec<(String, String)>,
+    /// The unit list is a choice (few units) or typed (many).
+    choose_unit: bool,
+    areas: Vec<(String, String)>,
+    types: Vec<(&'static str, &'static str)>,
+    sources: Vec<(&'static str, &'static str)>,
+    errors: Vec<String>,
+    today: String,
+}
+
+/// Units the user may report at, up to a limit (a select), or none when there
+/// are more (a text field with the name or credit code).
+async fn reportable_units(s: &AppState, user: &PageUser) -> Vec<Unit> {
+    let ctx = user.0.ctx();
+    let filter = UnitFilter { kind: Some(UnitKind::Enterprise), limit: 301, ..Default::default() };
+    let mut units = s.svc.list_units(&ctx, &filter).await.unwrap_or_default();
+    if units.is_empty() {
+        // No enterprises in scope: the user's own unit (e.g. a department reporting about itself).
+        if let Ok(u) = s.svc.get_unit(&ctx, user.0.actor.unit_id).await {
+            units.push(u);
+        }
+    }
+    units
+}
+
+async fn report_view(s: &AppState, user: &PageUser, form: ReportForm, errors: Vec<String>, status: axum::http::StatusCode) -> Response {
+    let units = reportable_units(s, user).await;
+    let choose_unit = units.len() <= 300;
+    let mut areas = Vec::new();
+    if let Ok(campaigns) = s.svc.list_campaigns(&user.0.ctx()).await {
+        for c in campaigns {
+            if let Ok(full) = s.svc.campaign(&user.0.ctx(), c.id).await {
+                for a in full.areas {
+                    areas.push((a.id.to_string(), format!("{}（{}）", a.short_name.clone().unwrap_or(a.name.clone()), c.title)));
+                }
+            }
+        }
+    }
+    let page = ReportPage {
+        nav: nav(user),
+        flash: None,
+        csrf: user.0.csrf().to_string(),
+        form,
+        units: if choose_unit { units.into_iter().map(|u| (u.id.to_string(), u.name)).collect() } else { vec![] },
+        choose_unit,
+        areas,
+        types: options(HazardType::ALL, HazardType::as_str, HazardType::label_zh),
+        sources: options(HazardSource::ALL, HazardSource::as_str, HazardSource::label_zh),
+        errors,
+        today: s.svc.today().to_string(),
+    };
+    (status, render(&page)).into_response()
+}
+
+pub async fn hazard_new_page(State(s): State<AppState>, user: PageUser) -> Response {
+    if user.0.actor.role == bihuan_domain::role::Role::Leader {
+        return error_page(nav(&user), &DomainError::forbidden());
+    }
+    let form = ReportForm { level: "general".into(), manage_type: "deadline".into(), hazard_type: "other".into(), ..Default::default() };
+    report_view(&s, &user, form, vec![], axum::http::StatusCode::OK).await
+}
+
+/// The unit typed or chosen: an id, a credit code or an exact name.
+async fn resolve_unit(s: &AppState, user: &PageUser, text: &str) -> Result<UnitId, DomainError> {
+    let t = bihuan_domain::text::normalize_width(text);
+    if let Some(id) = UnitId::parse(&t) {
+        return Ok(id);
+    }
+    if t.is_empty() {
+        return Err(DomainError::field("unit_id", "请选择隐患所在单位", "Choose the unit where the hazard is"));
+    }
+    let found = s.svc.list_units(&user.0.ctx(), &UnitFilter { q: Some(t.clone()), limit: 50, ..Default::default() }).await?;
+    let exact: Vec<&Unit> = found.iter().filter(|u| u.name == t || u.credit_code.as_deref() == Some(t.to_uppercase().as_str())).collect();
+    match exact.as_slice() {
+        [one] => Ok(one.id),
+        [] => Err(DomainError::field("unit_id", format!("找不到单位“{t}”，请填写全称或统一社会信用代码"), format!("No unit '{t}'"))),
+        _ => Err(DomainError::field("unit_id", format!("有多个单位名为“{t}”，请填写统一社会信用代码"), format!("Several units are named '{t}'"))),
+    }
+}
+
+pub async fn hazard_create(State(s): State<AppState>, user: PageUser, Form(f): Form<ReportForm>) -> Response {
+    if let Err(e) = user.0.check_csrf(&f.csrf) {
+        return error_page(nav(&user), &e.0);
+    }
+    let unit = match resolve_unit(&s, &user, &f.unit).await {
+        Ok(u) => u,
+        Err(e) => return report_view(&s, &user, f, messages(&e), crate::error::status_of(e.code)).await,
+    };
+    let none_if_empty = |v: &str| Some(v.to_string()).filter(|v| !v.trim().is_empty());
+    let draft = HazardDraft {
+        unit_id: Some(unit.to_string()),
+        area_id: none_if_empty(&f.area_id),
+        name: f.name.clone(),
+        description: f.description.clone(),
+        location: none_if_empty(&f.location),
+        hazard_type: none_if_empty(&f.hazard_type),
+        source: none_if_empty(&f.source),
+        level: none_if_empty(&f.level),
+        manage_type: none_if_empty(&f.manage_type),
+        found_on: none_if_empty(&f.found_on),
+        ..Default::default()
+    };
+    let fixed = f.fixed.is_some().then(|| f.rectification.trim().to_string());
+    if fixed.as_deref() == Some("") {
+        let e = DomainError::field("rectification", "已当场整改的，请说明整改情况", "Describe how it was fixed on the spot");
+        return report_view(&s, &user, f, messages(&e), crate::error::status_of(e.code)).await;
+    }
+    match s.svc.report_hazard(&user.0.ctx(), &draft, fixed.as_deref()).await {
+        Ok(h) => Redirect::to(&format!("/hazards/{}?done=create", h.id)).into_response(),
+        Err(e) if matches!(e.code, ErrorCode::Validation | ErrorCode::Forbidden | ErrorCode::NotFound | ErrorCode::Conflict) => {
+            report_view(&s, &user, f, messages(&e), crate::error::status_of(e.code)).await
+        }
+        Err(e) => error_page(nav(&user), &e),
+    }
+}
+
+// ----------------------------------------------------------- the hazard
+
+pub struct EventRow {
+    at: String,
+    who: String,
+    what: String,
+    change: String,
+    comment: String,
+}
+
+fn event_label(action: &str) -> String {
+    match action {
+        "create" => "登记".into(),
+        "edit" => "修改".into(),
+        "plan" => "填写整改方案".into(),
+        "import" => "台账导入".into(),
+        "attach" => "上传附件".into(),
+        other => HazardOp::parse(other).map(|o| o.label_zh().to_string()).unwrap_or_else(|| other.to_string()),
+    }
+}
+
+fn event_row(e: &HazardEvent) -> EventRow {
+    let change = match e.from_state {
+        Some(f) if f != e.to_state => format!("{} → {}", f.label_zh(), e.to_state.label_zh()),
+        None => e.to_state.label_zh().to_string(),
+        _ => String::new(),
+    };
+    let mut comment = e.comment.clone().unwrap_or_default();
+    if let Some(d) = e.data.get("deadline").and_then(|d| d.as_str()) {
+        comment = format!("{comment}{}整改期限 {d}", if comment.is_empty() { "" } else { "；" });
+    }
+    EventRow { at: local_time(&e.at), who: e.actor_name.clone(), what: event_label(&e.action), change, comment }
+}
+
+#[derive(Template)]
+#[template(path = "hazard.html")]
+struct HazardPage {
+    nav: Option<Nav>,
+    flash: Option<Flash>,
+    csrf: String,
+    d: HazardDetail,
+    events: Vec<EventRow>,
+    can: Vec<&'static str>,
+    errors: Vec<String>,
+    today: String,
+    plan_parts: Vec<(&'static str, &'static str, String)>,
+    report_parts: Vec<(&'static str, &'static str, String)>,
+    funds: String,
+    listing_levels: Vec<(&'static str, &'static str)>,
+}
+
+impl HazardPage {
+    fn may(&self, op: &str) -> bool {
+        self.can.contains(&op)
+    }
+}
+
+fn done_flash(done: Option<&str>) -> Option<Flash> {
+    let text = match done? {
+        "create" => "隐患已登记".to_string(),
+        "plan" => "整改方案已保存".to_string(),
+        op => match HazardOp::parse(op) {
+            Some(o) => format!("已{}", o.label_zh()),
+            None => return None,
+        },
+    };
+    Some(Flash { kind: "ok", text })
+}
+
+#[derive(Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+async fn hazard_view(s: &AppState, user: &PageUser, id: &str, errors: Vec<String>, flash: Option<Flash>, status: axum::http::StatusCode) -> Response {
+    let Some(hid) = HazardId::parse(id) else { return error_page(nav(user), &DomainError::not_found("隐患", "Hazard")) };
+    let d = match s.svc.hazard_detail(&user.0.ctx(), hid).await {
+        Ok(d) => d,
+        Err(e) => return error_page(nav(user), &e),
+    };
+    let h = &d.hazard;
+    let plan = h.plan.clone().unwrap_or_default();
+    let report = h.major_report.clone().unwrap_or_default();
+    let page = HazardPage {
+        nav: nav(user),
+        flash,
+        csrf: user.0.csrf().to_string(),
+        events: d.events.iter().rev().map(event_row).collect(),
+        can: d.actions.iter().map(|o| o.as_str()).collect(),
+        errors: errors.clone(),
+        today: s.svc.today().to_string(),
+        plan_parts: GovernancePlan::PARTS.iter().map(|(k, zh, _, get)| (*k, *zh, get(&plan).to_string())).collect(),
+        report_parts: MajorReport::PARTS.iter().map(|(k, zh, _, get)| (*k, *zh, get(&report).to_string())).collect(),
+        funds: h.funds.map(|f| f.normalize().to_string()).unwrap_or_default(),
+        listing_levels: options(ListingLevel::ALL, ListingLevel::as_str, ListingLevel::label_zh),
+        d,
+    };
+    (status, render(&page)).into_response()
+}
+
+pub async fn hazard_page(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> Response {
+    hazard_view(&s, &user, &id, vec![], done_flash(q.done.as_deref()), axum::http::StatusCode::OK).await
+}
+
+/// One action form: every field optional, sent as text.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    rectification: String,
+    #[serde(default)]
+    responsible_person: String,
+    #[serde(default)]
+    responsible_phone: String,
+    #[serde(default)]
+    deadline: String,
+    #[serde(default)]
+    deadline_days: String,
+    #[serde(default)]
+    deadline_basis: String,
+    #[serde(default)]
+    dismiss_reason: String,
+    #[serde(default)]
+    duplicate_of: String,
+    #[serde(default)]
+    requested_deadline: String,
+    #[serde(default)]
+    approve: String,
+    #[serde(default)]
+    listing_level: String,
+    #[serde(default)]
+    document_number: String,
+    #[serde(default)]
+    required_by: String,
+    #[serde(default)]
+    signatory: String,
+    #[serde(default)]
+    requirements: String,
+}
+
+fn opt(v: &str) -> Option<String> {
+    Some(v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+impl ActionForm {
+    fn input(&self) -> Result<ActionInput, DomainError> {
+        let days = match opt(&self.deadline_days) {
+            None => None,
+            Some(d) => Some(bihuan_domain::text::normalize_width(&d).parse::<u32>().map_err(|_| {
+                DomainError::field("deadline_days", "天数应为整数，如 10", "The number of days must be a whole number such as 10")
+            })?),
+        };
+        Ok(ActionInput {
+            action: self.action.clone(),
+            version: self.version.trim().parse().ok(),
+            comment: opt(&self.comment),
+            reason: opt(&self.reason),
+            rectification: opt(&self.rectification),
+            responsible_person: opt(&self.responsible_person),
+            responsible_phone: opt(&self.responsible_phone),
+            deadline: opt(&self.deadline),
+            deadline_days: days,
+            deadline_basis: opt(&self.deadline_basis),
+            dismiss_reason: opt(&self.dismiss_reason),
+            duplicate_of: opt(&self.duplicate_of),
+            requested_deadline: opt(&self.requested_deadline),
+            approve: match self.approve.as_str() {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            },
+            listing_level: opt(&self.listing_level),
+            document_number: opt(&self.document_number),
+            required_by: opt(&self.required_by),
+            signatory: opt(&self.signatory),
+            requirements: opt(&self.requirements),
+            ..Default::default()
+        })
+    }
+}
+
+/// Errors shown on the hazard's page (with the status they carry); others get an error page.
+fn page_errors(e: &DomainError) -> Option<(Vec<String>, axum::http::StatusCode)> {
+    matches!(e.code, ErrorCode::Validation | ErrorCode::Conflict | ErrorCode::Forbidden).then(|| (messages(e), crate::error::status_of(e.code)))
+}
+
+pub async fn hazard_act(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Form(f): Form<ActionForm>) -> Response {
+    if let Err(e) = user.0.check_csrf(&f.csrf) {
+        return error_page(nav(&user), &e.0);
+    }
+    let Some(hid) = HazardId::parse(&id) else { return error_page(nav(&user), &DomainError::not_found("隐患", "Hazard")) };
+    let result = match f.input() {
+        Ok(input) => s.svc.act_on_hazard(&user.0.ctx(), hid, &input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Redirect::to(&format!("/hazards/{id}?done={}", f.action)).into_response(),
+        Err(e) => match page_errors(&e) {
+            Some((msgs, status)) => hazard_view(&s, &user, &id, msgs, None, status).await,
+            None => error_page(nav(&user), &e),
+        },
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct PlanForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    measures: String,
+    #[serde(default)]
+    funds: String,
+    #[serde(default)]
+    contingency: String,
+    #[serde(default)]
+    responsible_person: String,
+    #[serde(default)]
+    status_and_cause: Option<String>,
+    #[serde(default)]
+    harm_and_difficulty: Option<String>,
+    #[serde(default)]
+    plan_summary: Option<String>,
+    #[serde(default)]
+    goals: Option<String>,
+    #[serde(default)]
+    methods: Option<String>,
+    #[serde(default)]
+    funds_and_materials: Option<String>,
+    #[serde(default)]
+    organisation: Option<String>,
+    #[serde(default)]
+    schedule: Option<String>,
+    #[serde(default)]
+    safety_and_contingency: Option<String>,
+}
+
+pub async fn hazard_plan(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Form(f): Form<PlanForm>) -> Response {
+    if let Err(e) = user.0.check_csrf(&f.csrf) {
+        return error_page(nav(&user), &e.0);
+    }
+    let Some(hid) = HazardId::parse(&id) else { return error_page(nav(&user), &DomainError::not_found("隐患", "Hazard")) };
+    let t = |v: &Option<String>| v.clone().unwrap_or_default();
+    let major = f.status_and_cause.is_some();
+    let input = PlanInput {
+        version: f.version.trim().parse().ok(),
+        measures: Some(f.measures.clone()),
+        funds: Some(f.funds.clone()).filter(|x| !x.trim().is_empty()),
+        contingency: Some(f.contingency.clone()),
+        responsible_person: Some(f.responsible_person.clone()).filter(|x| !x.trim().is_empty()),
+        responsible_phone: None,
+        major_report: major.then(|| MajorReport {
+            status_and_cause: t(&f.status_and_cause),
+            harm_and_difficulty: t(&f.harm_and_difficulty),
+            plan_summary: t(&f.plan_summary),
+        }),
+        plan: major.then(|| GovernancePlan {
+            goals: t(&f.goals),
+            methods: t(&f.methods),
+            funds_and_materials: t(&f.funds_and_materials),
+            organisation: t(&f.organisation),
+            schedule: t(&f.schedule),
+            safety_and_contingency: t(&f.safety_and_contingency),
+        }),
+    };
+    match s.svc.plan_hazard(&user.0.ctx(), hid, &input).await {
+        Ok(_) => Redirect::to(&format!("/hazards/{id}?done=plan")).into_response(),
+        Err(e) => match page_errors(&e) {
+            Some((msgs, status)) => hazard_view(&s, &user, &id, msgs, None, status).await,
+            None => error_page(nav(&user), &e),
+        },
+    }
+}
