@@ -1011,6 +1011,12 @@ fn clean(c: &Option<String>) -> Option<String> {
 /// permission check (see [`authorize`]).
 pub fn apply(h: &Hazard, action: &Action, now: &Now<'_>) -> Result<(Hazard, EventDraft), DomainError> {
     let op = action.op();
+    if op == HazardOp::FixOnSpot && h.state == HazardState::Reported && !op.possible(h) {
+        return Err(DomainError::conflict(
+            "只有即查即改的一般隐患可以当场整改；重大隐患和限期整改的隐患须交办整改",
+            "Only a general hazard marked fix-on-the-spot can be fixed on the spot; others are assigned with a deadline",
+        ));
+    }
     if !op.possible(h) {
         return Err(invalid_transition(h, op));
     }

@@ -4,6 +4,7 @@ use crate::accounts::NewUser;
 use crate::{password, Ctx, Result, Service};
 use bihuan_domain::audit::AuditEntry;
 use bihuan_domain::campaign::{parse_plan, BUNDLED_PLAN};
+use bihuan_domain::clock::FixedClock;
 use bihuan_domain::credit_code;
 use bihuan_domain::ids::UnitId;
 use bihuan_domain::permission::Permission;
@@ -12,6 +13,7 @@ use bihuan_domain::unit::{UnitDraft, UnitKind};
 use bihuan_domain::DomainError;
 use bihuan_store::audit::{AuditFilter, VerifyReport};
 use bihuan_store::{audit, campaigns, units, users};
+use std::sync::Arc;
 
 /// What the first start created, for the operator to read once.
 #[derive(Clone, Debug, Default)]
@@ -229,7 +231,159 @@ impl Service {
             let unit_name = self.get_unit(&ctx, unit_id).await.map(|u| u.name).unwrap_or_else(|_| name.to_string());
             accounts.push(DemoAccount { username: username.into(), role, unit: unit_name, password: pw });
         }
+        self.load_demo_hazards().await?;
         Ok(accounts)
+    }
+
+    /// A dozen hazards of the demo town in every state of the loop, some
+    /// found weeks ago so that deadlines have passed.
+    async fn load_demo_hazards(&self) -> Result<()> {
+        use crate::hazards::{ActionInput, PlanInput};
+        use bihuan_domain::hazard::{GovernancePlan, HazardDraft, MajorReport};
+        let as_user = |name: &'static str| async move {
+            let user = self.user_by_name(name).await?.ok_or_else(|| DomainError::not_found("用户", "User"))?;
+            let mut tx = self.db.read().await?;
+            let actor = self.actor_for(&mut tx, &user).await?;
+            tx.commit().await?;
+            Ok::<Ctx, DomainError>(Ctx::user(actor, None))
+        };
+        let (office, dept, inspector, firm_user) =
+            (as_user("demo-office").await?, as_user("demo-department").await?, as_user("demo-inspector").await?, as_user("demo-enterprise").await?);
+        // Work done 40 days ago, so that some deadlines are now past.
+        let earlier = Service { clock: Arc::new(FixedClock(self.clock.now() - time::Duration::days(40))), ..self.clone() };
+        let firm = firm_user.actor().map(|a| a.unit_id.to_string());
+        let mut tx = self.db.read().await?;
+        let enterprises = units::list(
+            &mut tx,
+            &bihuan_domain::permission::Scope::All,
+            &units::UnitFilter { kind: Some(UnitKind::Enterprise), q: Some("演示".into()), limit: 100, ..Default::default() },
+        )
+        .await?;
+        let campaign = campaigns::get_by_code(&mut tx, "nanxiang-2020").await?;
+        let areas = match &campaign {
+            Some(c) => campaigns::areas(&mut tx, c.id).await?,
+            None => vec![],
+        };
+        tx.commit().await?;
+        let unit_named = |part: &str| enterprises.iter().find(|u| u.name.contains(part)).map(|u| u.id.to_string());
+        let area = |code: &str| areas.iter().find(|a| a.code == code).map(|a| a.id.to_string());
+        let draft = |unit: Option<String>, area_code: &str, name: &str, description: &str, level: &str, kind: &str| HazardDraft {
+            unit_id: unit,
+            area_id: area(area_code),
+            name: name.into(),
+            description: description.into(),
+            level: Some(level.into()),
+            hazard_type: Some(kind.into()),
+            ..Default::default()
+        };
+        let act = |action: &str| ActionInput { action: action.into(), ..Default::default() };
+        let assign = |person: &str, days: u32| ActionInput {
+            action: "assign".into(),
+            responsible_person: Some(person.into()),
+            deadline_days: Some(days),
+            ..Default::default()
+        };
+        let five = PlanInput {
+            measures: Some("立即清理并设置警示标识，落实专人每日巡查".into()),
+            funds: Some("0.5".into()),
+            contingency: Some("整改期间设置隔离区，配备灭火器材".into()),
+            ..Default::default()
+        };
+        let submit = ActionInput { action: "submit".into(), rectification: Some("已按整改措施完成整改，附整改后照片".into()), ..Default::default() };
+
+        // 1. Found by the enterprise itself, fixed on the spot, awaiting its own acceptance.
+        self.report_hazard(&firm_user, &draft(firm.clone(), "a02", "灭火器压力不足", "一楼走廊2具灭火器压力表指针在红区", "general", "fire"), Some("已更换2具合格灭火器"))
+            .await?;
+        // 2. Self-found, assigned, rectified and closed.
+        let h = self.report_hazard(&firm_user, &draft(firm.clone(), "a02", "安全出口指示灯损坏", "二楼东侧安全出口指示灯不亮", "general", "fire"), None).await?;
+        self.act_on_hazard(&firm_user, h.id, &assign("演示设备员", 5)).await?;
+        self.plan_hazard(&firm_user, h.id, &five).await?;
+        self.act_on_hazard(&firm_user, h.id, &submit).await?;
+        self.act_on_hazard(&firm_user, h.id, &act("accept")).await?;
+        // 3. Found by the grid inspector 40 days ago with a 10-working-day deadline: overdue now.
+        let h = earlier
+            .report_hazard(&inspector, &draft(firm.clone(), "a02", "消防通道堆放杂物", "厂区北侧消防通道堆放托盘和纸箱，宽度不足4米", "general", "fire"), None)
+            .await?;
+        earlier.act_on_hazard(&inspector, h.id, &assign("演示企业安全员", 10)).await?;
+        earlier.act_on_hazard(&firm_user, h.id, &act("start")).await?;
+        // 4. Found by the inspector, submitted, waiting for the inspector's acceptance.
+        let h = self
+            .report_hazard(&inspector, &draft(firm.clone(), "a02", "配电箱未上锁", "仓库配电箱门未关闭上锁，无警示标识", "general", "electrical"), None)
+            .await?;
+        self.act_on_hazard(&inspector, h.id, &assign("演示电工", 5)).await?;
+        self.plan_hazard(&firm_user, h.id, &five).await?;
+        self.act_on_hazard(&firm_user, h.id, &submit).await?;
+        // 5. A major hazard at the chemical firm, found by the department, listed by the office.
+        let chem = unit_named("精细化工");
+        let h = earlier
+            .report_hazard(
+                &dept,
+                &draft(chem.clone(), "a03", "液氯储罐区未设置泄漏报警", "液氯储罐区未按规定设置有毒气体泄漏检测报警装置，储罐未设紧急切断", "major", "instrument"),
+                None,
+            )
+            .await?;
+        let long = ActionInput {
+            action: "assign".into(),
+            responsible_person: Some("演示法人1".into()),
+            deadline_days: Some(60),
+            deadline_basis: Some("calendar".into()),
+            ..Default::default()
+        };
+        earlier.act_on_hazard(&dept, h.id, &long).await?;
+        let listing = ActionInput {
+            action: "list".into(),
+            document_number: Some("南安办督〔2026〕1号".into()),
+            required_by: h.found_at.to_offset(bihuan_domain::clock::SHANGHAI).date().checked_add(time::Duration::days(60)).map(|d| d.to_string()),
+            signatory: Some("演示镇领导".into()),
+            requirements: Some("停用储罐区，制定治理方案，按期完成整改并申请核销".into()),
+            ..Default::default()
+        };
+        earlier.act_on_hazard(&office, h.id, &listing).await?;
+        let report = PlanInput {
+            major_report: Some(MajorReport {
+                status_and_cause: "储罐区建设时未同步设计泄漏报警系统".into(),
+                harm_and_difficulty: "泄漏可致周边人员中毒；需停用储罐并委托设计单位".into(),
+                plan_summary: "委托有资质单位设计安装报警及紧急切断系统".into(),
+            }),
+            plan: Some(GovernancePlan {
+                goals: "60日内完成报警和紧急切断系统安装并通过验收".into(),
+                methods: "设计、采购、安装、调试、专家验收".into(),
+                funds_and_materials: "".into(),
+                organisation: "企业主要负责人牵头，安全科具体实施".into(),
+                schedule: "".into(),
+                safety_and_contingency: "储罐停用，现场设警戒区，修订液氯泄漏专项应急预案".into(),
+            }),
+            ..five.clone()
+        };
+        earlier.plan_hazard(&dept, h.id, &report).await?;
+        // 6. A fire hazard at the shopping mall, with an extension requested.
+        let mall = unit_named("商业广场");
+        let h = earlier
+            .report_hazard(&office, &draft(mall.clone(), "a04", "自动喷水灭火系统故障", "地下车库喷淋系统末端试水压力不足，报警阀组故障", "general", "fire"), None)
+            .await?;
+        earlier.act_on_hazard(&office, h.id, &assign("演示负责人16", 30)).await?;
+        let req = ActionInput {
+            action: "request_extension".into(),
+            requested_deadline: self.today().checked_add(time::Duration::days(20)).map(|d| d.to_string()),
+            reason: Some("报警阀组需厂家定制，到货需三周".into()),
+            ..Default::default()
+        };
+        self.act_on_hazard(&office, h.id, &req).await?;
+        // 7. Reported by the department, waiting to be assigned; 8. a duplicate, dismissed.
+        let road = unit_named("危货运输");
+        self.report_hazard(&dept, &draft(road.clone(), "a05", "危险货物运输车辆未安装卫星定位", "2辆危货车辆卫星定位装置离线超过7天", "general", "equipment"), None)
+            .await?;
+        let dup = self
+            .report_hazard(&inspector, &draft(firm.clone(), "a02", "消防通道堆放杂物（重复）", "北侧消防通道堆放托盘", "general", "fire"), None)
+            .await?;
+        let dismiss = ActionInput {
+            action: "dismiss".into(),
+            dismiss_reason: Some("not_a_hazard".into()),
+            comment: Some("与已登记隐患为同一问题，现场核实后撤销".into()),
+            ..Default::default()
+        };
+        self.act_on_hazard(&inspector, dup.id, &dismiss).await?;
+        Ok(())
     }
 
     /// The audit log, for administrators.

@@ -344,6 +344,10 @@ impl Service {
             version: 1,
         };
         h.describe(&fields);
+        // Saying it was fixed on the spot makes a general hazard 即查即改.
+        if fixed_on_spot.is_some() && h.level == HazardLevel::General {
+            h.manage_type = ManageType::Immediate;
+        }
         store::insert(&mut tx, &h).await?;
         let created = EventDraft {
             action: "create".into(),
