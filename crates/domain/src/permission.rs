@@ -59,6 +59,8 @@ pub enum Permission<'a> {
     ManageCampaign { owner: &'a UnitPath },
     ReportIndicator { owner: &'a UnitPath, lead_units: &'a [UnitPath], area: AreaId },
     ReadAudit,
+    /// Change the working-day calendar (the holiday notices).
+    ManageCalendar,
 }
 
 /// Which units an actor's lists are limited to.
@@ -171,7 +173,7 @@ pub fn authorize(actor: &Actor, permission: Permission<'_>) -> Decision {
             };
             if allowed { Allow } else { Forbidden }
         }
-        Permission::ReadAudit => {
+        Permission::ReadAudit | Permission::ManageCalendar => {
             if role == Role::Admin { Allow } else { Forbidden }
         }
     }

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod bootstrap;
+pub mod calendar;
 pub mod campaigns;
 pub mod attachments;
 pub mod hazards;

@@ -233,3 +233,50 @@ pub async fn plan_hazard(State(s): State<AppState>, me: CurrentUser, Path(id): P
 pub async fn act_on_hazard(State(s): State<AppState>, me: CurrentUser, Path(id): Path<String>, ApiJson(b): ApiJson<ActionInput>) -> ApiResult<Json<Hazard>> {
     Ok(Json(s.svc.act_on_hazard(&me.ctx(), hazard_id(&id)?, &b).await?))
 }
+
+// ---- the working-day calendar ----
+
+/// The holiday notices per year (法定节假日和调休).
+#[utoipa::path(get, path = "/api/v1/calendar", tag = "calendar", responses((status = 200, body = Vec<bihuan_domain::calendar::HolidayNotice>)))]
+pub async fn calendar(State(s): State<AppState>, _me: CurrentUser) -> ApiResult<Json<Vec<bihuan_domain::calendar::HolidayNotice>>> {
+    Ok(Json(s.svc.calendar_notices().await?))
+}
+
+/// Replaces one year's notice (administrators). Deadlines already set keep
+/// their dates; new ones are counted with the new calendar.
+#[utoipa::path(put, path = "/api/v1/calendar/{year}", tag = "calendar", request_body = bihuan_domain::calendar::HolidayNotice,
+    params(("year" = i32, Path)), responses((status = 200, body = bihuan_domain::calendar::HolidayNotice), (status = 403, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn put_calendar(
+    State(s): State<AppState>,
+    me: CurrentUser,
+    Path(year): Path<String>,
+    ApiJson(n): ApiJson<bihuan_domain::calendar::HolidayNotice>,
+) -> ApiResult<Json<bihuan_domain::calendar::HolidayNotice>> {
+    if year.trim().parse::<i32>().ok() != Some(n.year) {
+        return Err(ApiError(DomainError::field("year", "路径中的年份与内容不一致", "The year in the path and in the body differ")));
+    }
+    Ok(Json(s.svc.put_calendar_notice(&me.ctx(), &n).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct DueQuery {
+    /// Start date (YYYY-MM-DD); the day itself is not counted.
+    pub from: String,
+    pub days: u32,
+    /// `working` (default) or `calendar`
+    pub basis: Option<String>,
+}
+
+/// The due date N working or calendar days after a date.
+#[utoipa::path(get, path = "/api/v1/calendar/due", tag = "calendar", params(DueQuery), responses((status = 200, body = bihuan_service::calendar::DueDate)))]
+pub async fn due_date(State(s): State<AppState>, _me: CurrentUser, Query(q): Query<DueQuery>) -> ApiResult<Json<bihuan_service::calendar::DueDate>> {
+    let from = bihuan_service::campaigns::parse_date(&q.from)
+        .ok_or_else(|| ApiError(DomainError::field("from", "日期格式应如 2021-06-30", "Write the date like 2021-06-30")))?;
+    let rule = match q.basis.as_deref().map(str::trim) {
+        None | Some("") | Some("working") => bihuan_domain::calendar::DeadlineRule::WorkingDays(q.days),
+        Some("calendar") => bihuan_domain::calendar::DeadlineRule::CalendarDays(q.days),
+        Some(_) => return Err(ApiError(DomainError::field("basis", "应为 working 或 calendar", "Must be working or calendar"))),
+    };
+    Ok(Json(s.svc.due_date(from, rule).await?))
+}

@@ -26,6 +26,7 @@ impl Modify for Security {
         api::get_indicator, api::list_values, api::report_value, api::audit_log,
         api_hazards::list_hazards, api_hazards::hazard_stats, api_hazards::create_hazard, api_hazards::get_hazard,
         api_hazards::edit_hazard, api_hazards::plan_hazard, api_hazards::act_on_hazard,
+        api_hazards::calendar, api_hazards::put_calendar, api_hazards::due_date,
     ),
     modifiers(&Security),
     security(("bearer" = [])),

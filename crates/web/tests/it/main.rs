@@ -13,6 +13,7 @@ mod world;
 mod audit;
 mod auth_flows;
 mod campaign_api;
+mod hazard_api;
 mod matrix;
 mod openapi;
 mod pages;

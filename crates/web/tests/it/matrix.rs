@@ -93,6 +93,9 @@ fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
         (Method::PATCH, "/api/v1/hazards/{id}", Hazards, EDIT_HAZARD),
         (Method::PUT, "/api/v1/hazards/{id}/plan", Hazards, PLAN_HAZARD),
         (Method::POST, "/api/v1/hazards/{id}/actions", Hazards, DISMISS_HAZARD),
+        (Method::GET, "/api/v1/calendar", None, ALL_Y),
+        (Method::GET, "/api/v1/calendar/due", None, ALL_Y),
+        (Method::PUT, "/api/v1/calendar/{year}", None, AUDIT),
         (Method::GET, "/static/app.css", Public, p),
         (Method::GET, "/static/app.js", Public, p),
         (Method::GET, "/login", Public, p),
@@ -227,6 +230,12 @@ async fn call(app: &TestApp, w: &World, who: &Person, method: &Method, route: &s
         }
         ("POST", "/indicators/{id}/values") => {
             app.form(&path, sess, &[("value", "80"), ("measured_on", "2021-04-30"), ("evidence", "检查人员台账")]).await
+        }
+        ("GET", "/api/v1/calendar/due") => app.api(m, "/api/v1/calendar/due?from=2021-04-30&days=3", cred, None).await,
+        ("PUT", "/api/v1/calendar/{year}") => {
+            let notices = bihuan_domain::calendar::parse_notices(bihuan_domain::calendar::BUNDLED_CALENDAR).unwrap();
+            let n = notices.iter().find(|n| n.year == 2027).unwrap();
+            app.api(m, "/api/v1/calendar/2027", cred, Some(serde_json::to_value(n).unwrap())).await
         }
         ("POST", "/api/v1/hazards") => {
             let body = json!({"unit_id": target.unwrap(), "name": unique("隐患"), "description": "消防通道堵塞", "level": "general"});
