@@ -733,3 +733,40 @@ pub fn deadline_words(h: &Hazard, today: time::Date) -> String {
     }
 }
 
+impl Service {
+    /// Moves a hazard on by one action and adds files to it in the same
+    /// transaction: the photos of the rectification with `submit` or
+    /// `fix_on_spot`, an acceptance report with `accept`. The files are linked
+    /// to the action's timeline event; besides the action's audit entry, a
+    /// second one (`hazard.attach`) lists the files with their SHA-256.
+    /// Without files this is [`Service::act_on_hazard`].
+    pub async fn act_on_hazard_with_files(
+        &self,
+        ctx: &Ctx,
+        id: HazardId,
+        input: &ActionInput,
+        files: Vec<crate::attachments::Upload>,
+    ) -> Result<(Hazard, Vec<crate::attachments::Attachment>)> {
+        if files.is_empty() {
+            return Ok((self.act_on_hazard(ctx, id, input).await?, Vec::new()));
+        }
+        let op = HazardOp::parse(input.action.trim())
+            .filter(|o| !matches!(o, HazardOp::Read | HazardOp::Edit | HazardOp::Plan | HazardOp::Attach))
+            .ok_or_else(|| {
+                DomainError::field("action", format!("未知的操作“{}”", input.action), format!("Unknown action '{}'", input.action))
+            })?;
+        // Nothing reaches the disk for a caller who may not take this action.
+        let mut tx = self.db.read().await?;
+        self.load_for(&mut tx, ctx, id, op, input.version).await?;
+        tx.commit().await?;
+        let staged = self.store_uploads(files).await?;
+        let mut tx = self.db.begin().await?;
+        let h = self.load_for(&mut tx, ctx, id, op, input.version).await?;
+        let action = self.parse_action(&mut tx, ctx, &h, op, input).await?;
+        let next = self.transition(&mut tx, ctx, h, action).await?;
+        let event = bihuan_store::attachments::latest_event(&mut tx, id).await?.ok_or_else(|| crate::internal("a transition without its event"))?;
+        let added = self.link_staged(&mut tx, ctx, &next, event, staged).await?;
+        tx.commit().await?;
+        Ok((next, added))
+    }
+}

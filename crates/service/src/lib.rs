@@ -37,6 +37,11 @@ pub struct Settings {
     pub max_failures_per_address: i64,
     pub throttle_window: time::Duration,
     pub password: password::Hasher,
+    /// Root of the attachment store (`objects/`, `thumbs/`). Content-addressed, so one directory
+    /// may safely serve several databases.
+    pub files_dir: std::path::PathBuf,
+    /// Largest accepted upload, in bytes.
+    pub max_upload_bytes: u64,
 }
 
 impl Default for Settings {
@@ -48,6 +53,8 @@ impl Default for Settings {
             max_failures_per_address: 20,
             throttle_window: time::Duration::minutes(15),
             password: password::Hasher::default(),
+            files_dir: std::env::temp_dir().join("bihuan-files"),
+            max_upload_bytes: 10 * 1024 * 1024,
         }
     }
 }

@@ -848,7 +848,7 @@ pub async fn tally(tx: &mut Tx, scope: &HazardScope, f: &HazardFilter, today: Da
         (Some(Breakdown::Unit), _) => {
             // The path segment one level below the root: 32 hex digits and a slash.
             let len = unit_root.map(|p| p.as_str().len()).unwrap_or(0) as i64;
-            format!("substr(h.unit_path, 1, {})", args.push(P::Int(len + 33)))
+            format!("substr(h.unit_path, 1, CAST({} AS INTEGER))", args.push(P::Int(len + 33)))
         }
     };
     let on_time = match engine {

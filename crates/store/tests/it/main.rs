@@ -11,6 +11,7 @@
 
 mod harness;
 
+mod attachments;
 mod audit;
 mod auth;
 mod campaigns;

@@ -3,17 +3,19 @@
 use crate::harness::{pg_url, sqlite_db, FreshPg, PG_ENV};
 use bihuan_store::{Db, Engine, StoreError};
 
-const TABLES: [&str; 25] = [
+const TABLES: [&str; 27] = [
     "api_token",
     "app_user",
     "area",
     "area_lead",
+    "attachment",
     "audit_entry",
     "audit_head",
     "campaign",
     "campaign_post",
     "campaign_unit",
     "hazard",
+    "hazard_attachment",
     "hazard_event",
     "hazard_extension",
     "hazard_listing",
