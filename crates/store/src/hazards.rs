@@ -892,3 +892,135 @@ pub async fn tally(tx: &mut Tx, scope: &HazardScope, f: &HazardFilter, today: Da
     }
     Ok(out)
 }
+
+// ---- ledgers: import keys and batch look-ups ----
+
+/// Codes of the hazards imported under any of `keys`: key → hazard code.
+pub async fn codes_by_import_key(tx: &mut Tx, keys: &[String]) -> Result<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(500) {
+        let mut args = Args::default();
+        let list = args.list(chunk.iter().map(|k| P::Text(k.clone())));
+        let sql = format!("SELECT import_key, code FROM hazard WHERE import_key IN ({list})");
+        let rows: Vec<(String, String)> = run!(tx, |c| bind_all!(sqlx::query_as(&sql), args).fetch_all(&mut *c).await?);
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// Records the import key of a hazard just inserted. The key is unique: a
+/// second hazard under the same key fails with a database error.
+pub async fn set_import_key(tx: &mut Tx, id: HazardId, key: &str) -> Result<()> {
+    let sql = "UPDATE hazard SET import_key = $2 WHERE id = $1";
+    run!(tx, |c| sqlx::query(sql).bind(id.0).bind(key).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+/// Hazards with any of these codes.
+pub async fn get_by_codes(tx: &mut Tx, codes: &[String]) -> Result<Vec<Hazard>> {
+    let mut out = Vec::new();
+    for chunk in codes.chunks(500) {
+        let mut args = Args::default();
+        let list = args.list(chunk.iter().map(|k| P::Text(k.clone())));
+        let sql = format!("SELECT {COLUMNS} FROM hazard WHERE code IN ({list})");
+        let rows: Vec<HazardDb> = run!(tx, |c| bind_all!(sqlx::query_as(&sql), args).fetch_all(&mut *c).await?);
+        out.extend(hydrate(tx, rows).await?);
+    }
+    Ok(out)
+}
+
+/// A unit as a ledger names it.
+#[derive(Clone, Debug)]
+pub struct LedgerUnit {
+    pub unit: UnitRef,
+    pub credit_code: Option<String>,
+    pub active: bool,
+}
+
+/// Units whose name, short name or credit code is one of those given (for
+/// matching the unit column of an imported ledger in one pass).
+pub async fn units_by_names_or_codes(tx: &mut Tx, names: &[String], credit_codes: &[String]) -> Result<Vec<LedgerUnit>> {
+    let mut out: HashMap<Uuid, LedgerUnit> = HashMap::new();
+    ledger_units_where(tx, "name", names, &mut out).await?;
+    ledger_units_where(tx, "short_name", names, &mut out).await?;
+    ledger_units_where(tx, "credit_code", credit_codes, &mut out).await?;
+    let mut units: Vec<LedgerUnit> = out.into_values().collect();
+    units.sort_by(|a, b| a.unit.path.as_str().cmp(b.unit.path.as_str()));
+    Ok(units)
+}
+
+async fn ledger_units_where(tx: &mut Tx, column: &'static str, values: &[String], out: &mut HashMap<Uuid, LedgerUnit>) -> Result<()> {
+    for chunk in values.chunks(500) {
+        let mut args = Args::default();
+        let list = args.list(chunk.iter().map(|k| P::Text(k.clone())));
+        let sql = format!("SELECT id, name, short_name, path, credit_code, active FROM unit WHERE {column} IN ({list})");
+        type Row = (Uuid, String, Option<String>, String, Option<String>, bool);
+        let rows: Vec<Row> = run!(tx, |c| bind_all!(sqlx::query_as(&sql), args).fetch_all(&mut *c).await?);
+        for (id, name, short_name, path, credit_code, active) in rows {
+            out.entry(id).or_insert_with(|| LedgerUnit {
+                unit: UnitRef { id: UnitId(id), name, short_name, path: UnitPath::from_stored(path) },
+                credit_code,
+                active,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Credit codes of some units (those that have one).
+pub async fn credit_codes(tx: &mut Tx, ids: &[UnitId]) -> Result<HashMap<UnitId, String>> {
+    let mut ids: Vec<Uuid> = ids.iter().map(|u| u.0).collect();
+    ids.sort();
+    ids.dedup();
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let mut args = Args::default();
+        let list = args.list(chunk.iter().map(|u| P::Uuid(*u)));
+        let sql = format!("SELECT id, credit_code FROM unit WHERE id IN ({list}) AND credit_code IS NOT NULL");
+        let rows: Vec<(Uuid, String)> = run!(tx, |c| bind_all!(sqlx::query_as(&sql), args).fetch_all(&mut *c).await?);
+        out.extend(rows.into_iter().map(|(id, code)| (UnitId(id), code)));
+    }
+    Ok(out)
+}
+
+/// Takes `n` (≥ 1) numbers of a named counter at once and returns the
+/// first; the numbers are `first ..= first + n - 1`.
+pub async fn next_numbers(tx: &mut Tx, name: &str, n: i64) -> Result<i64> {
+    let sql = "INSERT INTO number_counter (name, value) VALUES ($1, $2) \
+               ON CONFLICT (name) DO UPDATE SET value = number_counter.value + $2 RETURNING value";
+    let last: i64 = run!(tx, |c| sqlx::query_scalar(sql).bind(name).bind(n).fetch_one(&mut *c).await?);
+    Ok(last - n + 1)
+}
+
+/// Writes events of hazards just inserted (each the hazard's first, so the
+/// caller sets `seq`), many rows per statement.
+pub async fn insert_events(tx: &mut Tx, events: &[HazardEvent]) -> Result<()> {
+    for chunk in events.chunks(200) {
+        let mut args = Args::default();
+        let mut rows = Vec::with_capacity(chunk.len());
+        for e in chunk {
+            let vals = [
+                P::Uuid(e.id.0),
+                P::Uuid(e.hazard_id.0),
+                P::Int(i64::from(e.seq)),
+                P::Ts(Ts(e.at)),
+                P::OUuid(e.actor_user_id.map(|u| u.0)),
+                P::Text(e.actor_name.clone()),
+                P::OUuid(e.actor_unit_id.map(|u| u.0)),
+                P::Text(e.action.clone()),
+                P::OText(e.from_state.map(|s| s.as_str().to_string())),
+                P::Text(e.to_state.as_str().to_string()),
+                P::OText(e.comment.clone()),
+                P::Text(to_json(&e.data)?),
+            ];
+            rows.push(format!("({})", args.list(vals)));
+        }
+        let sql = format!(
+            "INSERT INTO hazard_event (id, hazard_id, seq, at, actor_user_id, actor_name, actor_unit_id, action, from_state, to_state, \
+             comment, data_json) VALUES {}",
+            rows.join(", ")
+        );
+        run!(tx, |c| bind_all!(sqlx::query(&sql), args).execute(&mut *c).await?.rows_affected());
+    }
+    Ok(())
+}

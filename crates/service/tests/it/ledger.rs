@@ -1,0 +1,433 @@
+//! Ledgers on both engines: export and re-import without duplicates, a
+//! messy office spreadsheet checked row by row, the three import modes, a
+//! GBK CSV, the scope of an import, and the national interface record.
+
+use crate::{scenario, service_with_clock};
+use bihuan_domain::hazard::{HazardDraft, HazardState, check_invariants};
+use bihuan_domain::ids::UnitId;
+use bihuan_domain::role::Role;
+use bihuan_domain::unit::UnitDraft;
+use bihuan_service::accounts::NewUser;
+use bihuan_service::hazards::ActionInput;
+use bihuan_service::ledger::{ImportMode, ImportReport, LedgerFormat, RowStatus, national_danger};
+use bihuan_service::{Ctx, Service};
+use bihuan_store::audit::AuditFilter;
+use bihuan_store::hazards::HazardFilter;
+use bihuan_store::Db;
+use rust_xlsxwriter::{Format, Workbook};
+
+pub(crate) async fn unit(svc: &Service, parent: UnitId, name: &str, kind: &str, credit: Option<&str>) -> UnitId {
+    let d = UnitDraft {
+        name: name.into(),
+        kind: Some(kind.into()),
+        locality_kind: (kind == "locality").then(|| "village".into()),
+        credit_code: credit.map(str::to_string),
+        ..Default::default()
+    };
+    svc.create_unit(&Ctx::system("t"), Some(parent), &d).await.unwrap().id
+}
+
+pub(crate) async fn as_user(svc: &Service, username: &str, role: Role, unit: UnitId) -> Ctx {
+    let u = NewUser {
+        username: username.into(),
+        display_name: format!("{username}姓名"),
+        unit_id: unit.to_string(),
+        role: role.as_str().into(),
+        password: "Ledger-pass-1".into(),
+        ..Default::default()
+    };
+    let user = svc.create_user(&Ctx::system("t"), &u).await.unwrap();
+    let mut tx = svc.db.read().await.unwrap();
+    let actor = svc.actor_for(&mut tx, &user).await.unwrap();
+    tx.commit().await.unwrap();
+    Ctx::user(actor, None)
+}
+
+fn credit(org8: &str) -> String {
+    bihuan_domain::credit_code::complete("91310114", org8).unwrap().as_str().to_string()
+}
+
+pub(crate) struct Town {
+    pub office: Ctx,
+    pub inspector: Ctx,
+    pub firm: UnitId,
+    pub firm_boss: Ctx,
+    pub other_boss: Ctx,
+    pub firm_code: String,
+}
+
+pub(crate) async fn town(svc: &Service) -> Town {
+    svc.first_start(Some("Admin-pass-1")).await.unwrap();
+    let gov = svc.home_unit().await.unwrap();
+    let units = svc.list_units(&Ctx::system("t"), &Default::default()).await.unwrap();
+    let office_unit = units.iter().find(|u| u.name == "镇安全生产专项整治三年行动领导小组办公室").unwrap().id;
+    let village = unit(svc, gov, "红翔村", "locality", None).await;
+    let grid = unit(svc, village, "红翔村第一网格", "grid", None).await;
+    let firm_code = credit("MA1FL0A1");
+    let firm = unit(svc, grid, "上海甲机械有限公司", "enterprise", Some(&firm_code)).await;
+    let other = unit(svc, grid, "上海乙食品有限公司", "enterprise", Some(&credit("MA1FL0B2"))).await;
+    unit(svc, grid, "上海丙化工（集团）有限公司", "enterprise", None).await;
+    Town {
+        office: as_user(svc, "office", Role::Office, office_unit).await,
+        inspector: as_user(svc, "grid", Role::Inspector, grid).await,
+        firm,
+        firm_boss: as_user(svc, "firm", Role::Enterprise, firm).await,
+        other_boss: as_user(svc, "other", Role::Enterprise, other).await,
+        firm_code,
+    }
+}
+
+fn act(action: &str) -> ActionInput {
+    ActionInput { action: action.into(), ..Default::default() }
+}
+
+fn statuses(r: &ImportReport) -> Vec<(u32, RowStatus)> {
+    r.rows.iter().map(|r| (r.line, r.status)).collect()
+}
+
+async fn total(svc: &Service) -> usize {
+    let f = HazardFilter { limit: 1000, ..Default::default() };
+    svc.list_hazards(&Ctx::system("t"), &f).await.unwrap().0.len()
+}
+
+async fn export_and_reimport(db: Db) {
+    let (svc, _clock) = service_with_clock(db);
+    let t = town(&svc).await;
+    // Three hazards: one open, one assigned, one fixed on the spot and closed.
+    let draft = |name: &str| HazardDraft {
+        unit_id: Some(t.firm.to_string()),
+        name: name.into(),
+        description: format!("{name}，现场检查发现"),
+        location: Some("一号车间".into()),
+        hazard_type: Some("消防".into()),
+        level: Some("一般隐患".into()),
+        found_on: Some("2021-04-20".into()),
+        ..Default::default()
+    };
+    svc.report_hazard(&t.inspector, &draft("灭火器压力不足"), None).await.unwrap();
+    let b = svc.report_hazard(&t.inspector, &draft("安全出口指示灯损坏"), None).await.unwrap();
+    let mut a = act("assign");
+    a.responsible_person = Some("李四".into());
+    a.deadline = Some("2021-05-10".into());
+    svc.act_on_hazard(&t.office, b.id, &a).await.unwrap();
+    let mut spot = draft("疏散通道堆物");
+    spot.manage_type = Some("即查即改".into());
+    let c = svc.report_hazard(&t.inspector, &spot, Some("当场清理")).await.unwrap();
+    let mut acc = act("accept");
+    acc.comment = Some("复核合格".into());
+    svc.act_on_hazard(&t.inspector, c.id, &acc).await.unwrap();
+
+    let mut xlsx = Vec::new();
+    let started = std::time::Instant::now();
+    let s = svc.export_hazard_ledger(&t.office, &HazardFilter::default(), LedgerFormat::Xlsx, &mut xlsx).await.unwrap();
+    eprintln!("xlsx export of {} hazards, {} events: {:?}, {} bytes", s.hazards, s.events, started.elapsed(), xlsx.len());
+    assert_eq!((s.hazards, s.events), (3, 6), "create; create, assign; create, fix_on_spot, accept");
+    assert!(s.file_name.ends_with(".xlsx"));
+    // The list sheet: a title row above the header; dates as dates.
+    let specs = bihuan_service::ledger::IMPORT_COLUMNS;
+    let table = bihuan_reports::read_table(&xlsx, "x.xlsx", specs).unwrap();
+    assert_eq!((table.sheet.as_str(), table.header_row), ("问题隐患清单", 2));
+    let row = &table.rows[1];
+    assert_eq!(row.get("code"), Some(b.code.as_str()));
+    assert_eq!(row.get("credit_code"), Some(t.firm_code.as_str()));
+    assert_eq!(row.get("deadline"), Some("2021-05-10"));
+    assert!(row.get("found_on").unwrap().starts_with("2021-04-20"), "{row:?}");
+    assert_eq!(row.get("state"), Some("已交办"));
+    assert_eq!(table.rows[2].get("accepted_by"), Some("grid姓名"));
+    // The timeline sheet.
+    let spec = |key, alias| bihuan_reports::ColumnSpec { key, aliases: alias, required: true };
+    let timeline = [spec("op", &["操作"][..]), spec("who", &["操作人"][..]), spec("change", &["状态变化"][..])];
+    let tl = bihuan_reports::read_table(&xlsx, "x.xlsx", &timeline).unwrap();
+    assert_eq!(tl.sheet, "整改过程");
+    let ops: Vec<&str> = tl.rows.iter().map(|r| r.get("op").unwrap()).collect();
+    assert_eq!(ops, ["发现登记", "发现登记", "交办", "发现登记", "当场整改", "验收销号"]);
+    assert_eq!(tl.rows[2].get("change"), Some("待交办 → 已交办"));
+
+    // Re-importing the export finds every hazard already here.
+    let before = total(&svc).await;
+    let r = svc.import_hazard_ledger(&t.office, &xlsx, "问题隐患清单.xlsx", ImportMode::ApplyValid).await.unwrap();
+    assert_eq!(statuses(&r), [(3, RowStatus::AlreadyImported), (4, RowStatus::AlreadyImported), (5, RowStatus::AlreadyImported)], "{r:#?}");
+    assert_eq!(r.rows[1].code.as_deref(), Some(b.code.as_str()));
+    assert_eq!(total(&svc).await, before);
+
+    // CSV: the list only, and it comes back the same way.
+    let mut csv = Vec::new();
+    let s = svc.export_hazard_ledger(&t.office, &HazardFilter::default(), LedgerFormat::Csv, &mut csv).await.unwrap();
+    assert_eq!((s.hazards, s.events), (3, 0));
+    let text = String::from_utf8(csv.clone()).unwrap();
+    assert!(text.starts_with("\u{FEFF}序号,隐患编号,所在单位,统一社会信用代码"), "{text}");
+    let r = svc.import_hazard_ledger(&t.office, &csv, "清单.csv", ImportMode::DryRun).await.unwrap();
+    assert_eq!(r.already_imported, 3, "{r:#?}");
+
+    // Everyone exports only what they may see.
+    let mut other = Vec::new();
+    let s = svc.export_hazard_ledger(&t.other_boss, &HazardFilter::default(), LedgerFormat::Csv, &mut other).await.unwrap();
+    assert_eq!(s.hazards, 0);
+}
+
+scenario!(export_and_reimport => sqlite_ledger_export_and_reimport, postgres_ledger_export_and_reimport);
+
+/// An office's own ledger: two title rows, the unit merged down over its
+/// rows, dates written as text three ways and in full-width digits, one
+/// row naming an unknown unit, one with an impossible date, a footer.
+fn messy_xlsx() -> Vec<u8> {
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name("2021年台账").unwrap();
+    let bold = Format::new().set_bold();
+    ws.merge_range(0, 0, 0, 9, "红翔村安全隐患排查整改台账", &bold).unwrap();
+    ws.write_string(1, 0, "填报单位：红翔村（盖章）").unwrap();
+    ws.write_string(1, 6, "填报日期：2021年5月1日").unwrap();
+    let header = ["序号", "企业名称", "存在问题", "问题描述", "检查日期", "整改时限", "责任人", "整改情况", "隐患等级", "隐患类别"];
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string(2, c as u16, *h).unwrap();
+    }
+    let rows: [[&str; 10]; 6] = [
+        ["1", "上海甲机械有限公司", "消防通道堵塞", "东侧通道堆放托盘", "2020年8月6日", "2020.9.6", "李四", "已整改", "一般", "消防安全"],
+        ["2", "", "配电箱未上锁", "二号车间配电箱门未上锁", "2020.8.6", "2020/9/30", "王五", "整改中", "一般隐患", "电气"],
+        ["3", "", "灭火器过期", "仓库灭火器超过检验期", "2020/8/6", "", "", "未整改", "一般", ""],
+        ["4", "上海丙化工（集团）有限公司", "储罐区防雷检测过期", "储罐区防雷装置检测报告过期", "２０２１年３月５日", "２０２１年６月３０日", "赵六", "整改中", "重大", "设备"],
+        ["5", "上海不存在有限公司", "楼梯扶手松动", "办公楼楼梯扶手松动", "2021-03-01", "2021-04-01", "钱七", "整改中", "一般", ""],
+        ["6", "上海乙食品有限公司", "冷库氨管道锈蚀", "冷库氨管道表面锈蚀", "2021-02-30", "2021-06-01", "孙八", "整改中", "一般", ""],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string(3 + r as u32, c as u16, *v).unwrap();
+            }
+        }
+    }
+    // 上海甲机械 covers the first three data rows.
+    ws.merge_range(3, 1, 5, 1, "上海甲机械有限公司", &Format::new()).unwrap();
+    ws.write_string(10, 0, "填表人：张三").unwrap();
+    book.save_to_buffer().unwrap()
+}
+
+async fn messy_import(db: Db) {
+    let (svc, _clock) = service_with_clock(db);
+    let t = town(&svc).await;
+    let file = messy_xlsx();
+
+    let dry = svc.import_hazard_ledger(&t.office, &file, "红翔村台账.xlsx", ImportMode::DryRun).await.unwrap();
+    assert_eq!(dry.header_row, 3);
+    assert_eq!(
+        statuses(&dry),
+        [
+            (4, RowStatus::Valid),
+            (5, RowStatus::Valid),
+            (6, RowStatus::Valid),
+            (7, RowStatus::Valid),
+            (8, RowStatus::Invalid),
+            (9, RowStatus::Invalid),
+            (11, RowStatus::Skipped),
+        ],
+        "{dry:#?}"
+    );
+    let states: Vec<Option<HazardState>> = dry.rows.iter().take(4).map(|r| r.state).collect();
+    assert_eq!(
+        states,
+        [Some(HazardState::Closed), Some(HazardState::Rectifying), Some(HazardState::Reported), Some(HazardState::Rectifying)]
+    );
+    assert_eq!(dry.rows[1].unit.as_deref(), Some("上海甲机械有限公司"), "the merged cell names the unit");
+    assert_eq!(dry.rows[3].unit.as_deref(), Some("上海丙化工（集团）有限公司"), "full-width brackets");
+    let unknown = &dry.rows[4].errors;
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert_eq!((unknown[0].column.as_str(), unknown[0].field.as_str()), ("企业名称", "unit"));
+    assert!(unknown[0].zh.contains("上海不存在有限公司") && unknown[0].en.contains("No unit"), "{unknown:?}");
+    let bad_date = &dry.rows[5].errors;
+    assert_eq!(bad_date.len(), 1, "{bad_date:?}");
+    assert_eq!((bad_date[0].column.as_str(), bad_date[0].field.as_str()), ("检查日期", "found_on"));
+    assert!(bad_date[0].zh.starts_with("“检查日期”列："), "{}", bad_date[0].zh);
+    // The row without a deadline says so.
+    assert!(dry.rows[2].warnings.iter().any(|w| w.field == "deadline"), "{:?}", dry.rows[2].warnings);
+    assert_eq!((dry.valid, dry.invalid, dry.skipped, dry.created), (4, 2, 1, 0));
+    assert!(!dry.applied);
+    assert_eq!(total(&svc).await, 0, "a dry run writes nothing");
+
+    let none = svc.import_hazard_ledger(&t.office, &file, "红翔村台账.xlsx", ImportMode::AllOrNothing).await.unwrap();
+    assert!(!none.applied && none.created == 0);
+    assert!(none.message_zh.contains("未导入任何数据"), "{}", none.message_zh);
+    assert_eq!(total(&svc).await, 0);
+
+    let done = svc.import_hazard_ledger(&t.office, &file, "红翔村台账.xlsx", ImportMode::ApplyValid).await.unwrap();
+    assert!(done.applied);
+    assert_eq!(done.created, 4, "{done:#?}");
+    assert_eq!(total(&svc).await, 4);
+    for r in done.rows.iter().filter(|r| r.status == RowStatus::Created) {
+        let id = svc.hazard_id_by_code(&t.office, r.code.as_deref().unwrap()).await.unwrap().unwrap();
+        let d = svc.hazard_detail(&t.office, id).await.unwrap();
+        check_invariants(&d.hazard).unwrap();
+        assert_eq!(Some(d.hazard.state), r.state);
+        assert_eq!(d.events.len(), 1);
+        assert_eq!((d.events[0].action.as_str(), d.events[0].from_state, d.events[0].to_state), ("import", None, d.hazard.state));
+        let audit = svc
+            .audit_log(&Ctx::system("t"), &AuditFilter { entity_id: Some(id.to_string()), limit: 10, ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(audit.len(), 1);
+    }
+    // Last year's closed hazard came in closed, with its dates.
+    let closed = svc.hazard_id_by_code(&t.office, done.rows[0].code.as_deref().unwrap()).await.unwrap().unwrap();
+    let h = svc.hazard_detail(&t.office, closed).await.unwrap().hazard;
+    assert_eq!(bihuan_domain::clock::local_date(h.found_at), time::macros::date!(2020 - 08 - 06));
+    assert_eq!(h.deadline, Some(time::macros::date!(2020 - 09 - 06)));
+    assert_eq!(h.accepted_by.as_deref(), Some("台账导入"));
+    let open = svc.hazard_id_by_code(&t.office, done.rows[1].code.as_deref().unwrap()).await.unwrap().unwrap();
+    let d = svc.hazard_detail(&t.office, open).await.unwrap();
+    assert_eq!(d.hazard.responsible_person.as_deref(), Some("王五"));
+    assert!(d.overdue && d.days_overdue == 213, "30 Sep 2020 to 1 May 2021: {}", d.days_overdue);
+    assert_eq!(d.hazard.hazard_type, bihuan_domain::hazard::HazardType::Electrical);
+
+    // Importing again creates nothing.
+    let again = svc.import_hazard_ledger(&t.office, &file, "红翔村台账（修订）.xlsx", ImportMode::ApplyValid).await.unwrap();
+    assert_eq!((again.created, again.already_imported, again.invalid), (0, 4, 2), "{again:#?}");
+    assert_eq!(again.rows[1].code, done.rows[1].code);
+    assert_eq!(total(&svc).await, 4);
+
+    // The same rows in another file, as a GBK CSV, with one new row and one repeated.
+    let csv = "单位名称,隐患名称,隐患描述,发现日期,整改期限,整改责任人,状态,统一社会信用代码\r\n\
+               上海甲机械有限公司,配电箱未上锁,二号车间配电箱门未上锁,2020-08-06,2020-09-30,王五,整改中,\r\n\
+               ,空压机安全阀未校验,空压机安全阀超期未校验,2021-04-28,2021-05-20,李四,整改中,CODE\r\n\
+               ,空压机安全阀未校验,空压机安全阀超期未校验,2021-04-28,2021-05-20,李四,整改中,CODE\r\n"
+        .replace("CODE", &t.firm_code);
+    let (gbk, _, _) = encoding_rs::GBK.encode(&csv);
+    let r = svc.import_hazard_ledger(&t.office, &gbk, "台账.csv", ImportMode::ApplyValid).await.unwrap();
+    assert_eq!(statuses(&r), [(2, RowStatus::AlreadyImported), (3, RowStatus::Created), (4, RowStatus::AlreadyImported)], "{r:#?}");
+    assert_eq!(r.rows[0].code, done.rows[1].code);
+    assert_eq!(r.rows[2].code, r.rows[1].code, "the repeated row names the hazard its first row created");
+    assert_eq!(r.rows[1].unit.as_deref(), Some("上海甲机械有限公司"), "found by credit code");
+    assert_eq!(total(&svc).await, 5);
+    let verified = svc.verify_audit().await.unwrap();
+    assert!(verified.result.is_ok(), "{verified:?}");
+}
+
+scenario!(messy_import => sqlite_ledger_messy_import, postgres_ledger_messy_import);
+
+async fn import_scope(db: Db) {
+    let (svc, _clock) = service_with_clock(db);
+    let t = town(&svc).await;
+    let csv = format!(
+        "企业名称,统一社会信用代码,隐患名称,隐患描述,发现日期\n上海甲机械有限公司,,消防通道堵塞,通道堆物,2021-04-01\n,{},消防通道堵塞,通道堆物,2021-04-01\n",
+        t.firm_code
+    );
+    // The other enterprise can neither name 甲 nor reach it by its credit code.
+    let r = svc.import_hazard_ledger(&t.other_boss, csv.as_bytes(), "a.csv", ImportMode::ApplyValid).await.unwrap();
+    assert_eq!(statuses(&r), [(2, RowStatus::Invalid), (3, RowStatus::Invalid)], "{r:#?}");
+    assert!(r.rows.iter().all(|row| row.errors.iter().any(|e| e.zh.contains("无权"))), "{r:#?}");
+    assert_eq!(total(&svc).await, 0);
+    // 甲 itself may, and its self-found hazard comes in as its own.
+    let r = svc.import_hazard_ledger(&t.firm_boss, csv.as_bytes(), "a.csv", ImportMode::ApplyValid).await.unwrap();
+    assert_eq!(statuses(&r), [(2, RowStatus::Created), (3, RowStatus::AlreadyImported)], "{r:#?}");
+    let id = svc.hazard_id_by_code(&t.firm_boss, r.rows[0].code.as_deref().unwrap()).await.unwrap().unwrap();
+    assert!(svc.hazard_detail(&t.firm_boss, id).await.unwrap().hazard.self_found());
+    // An enterprise may not import a closed major hazard: acceptance is the government's.
+    let major = "企业名称,隐患名称,隐患描述,隐患等级,状态,销号时间\n上海甲机械有限公司,液氨泄漏,液氨储罐泄漏,重大隐患,已销号,2021-04-01\n";
+    let r = svc.import_hazard_ledger(&t.firm_boss, major.as_bytes(), "b.csv", ImportMode::DryRun).await.unwrap();
+    assert_eq!(statuses(&r), [(2, RowStatus::Invalid)]);
+    assert_eq!(r.rows[0].errors[0].field, "state", "{r:#?}");
+    let r = svc.import_hazard_ledger(&t.office, major.as_bytes(), "b.csv", ImportMode::DryRun).await.unwrap();
+    assert_eq!(statuses(&r), [(2, RowStatus::Valid)], "{r:#?}");
+    // A file that is not a ledger is refused as a whole.
+    let e = svc.import_hazard_ledger(&t.office, b"%PDF-1.4 ...", "x.xlsx", ImportMode::DryRun).await.unwrap_err();
+    assert_eq!(e.code, bihuan_domain::ErrorCode::Validation);
+    assert!(e.fields[0].zh.contains("PDF"), "{e}");
+    let e = svc.import_hazard_ledger(&t.office, "隐患名称,隐患描述\n甲,乙\n".as_bytes(), "x.csv", ImportMode::DryRun).await.unwrap_err();
+    assert!(e.zh.contains("缺少必需的列") && e.zh.contains("所在单位"), "{e}");
+}
+
+scenario!(import_scope => sqlite_ledger_import_scope, postgres_ledger_import_scope);
+
+async fn national(db: Db) {
+    let (svc, _clock) = service_with_clock(db);
+    let t = town(&svc).await;
+    let csv = "所在单位,隐患名称,隐患描述,隐患等级,排查类型,发现时间,整改期限,整改责任人,状态,验收人,销号时间,整改资金\n\
+               上海甲机械有限公司,甲一,描述一,一般,日常排查,2021-03-05,,,待交办,,,\n\
+               上海甲机械有限公司,甲二,描述二,一般,专业性排查,2021-03-05,2021-06-30,李四,已交办,,,\n\
+               上海甲机械有限公司,甲三,描述三,重大,季节性排查,2021-03-05,2021-06-30,李四,整改中,,,12.5\n\
+               上海甲机械有限公司,甲四,描述四,一般,,2021-03-05,2021-04-30,李四,待验收,,,\n\
+               上海甲机械有限公司,甲五,描述五,一般,,2021-03-05,2021-04-30,李四,已销号,周九,2021-04-10,\n\
+               上海甲机械有限公司,甲六,描述六,一般,,2021-03-05,,,已撤销,,,\n";
+    let r = svc.import_hazard_ledger(&t.office, csv.as_bytes(), "n.csv", ImportMode::AllOrNothing).await.unwrap();
+    assert_eq!(r.created, 6, "{r:#?}");
+    let list = svc.export_national(&t.office, &HazardFilter::default()).await.unwrap();
+    let got: Vec<(&str, u8, u8, u8)> = list.iter().map(|d| (d.danger_name.as_str(), d.danger_state, d.deleted, d.danger_src)).collect();
+    assert_eq!(got, [("甲一", 0, 0, 1), ("甲二", 0, 0, 3), ("甲三", 0, 0, 4), ("甲四", 1, 0, 1), ("甲五", 9, 0, 1), ("甲六", 0, 1, 1)]);
+    let major = &list[2];
+    assert_eq!((major.danger_level, major.danger_manage_type, major.hazard_danger_type), (1, 1, 8));
+    assert_eq!(major.cost.map(|c| c.to_string()).as_deref(), Some("12.5"));
+    assert_eq!(major.regist_time, "2021-03-05 00:00:00");
+    assert_eq!(major.danger_manage_deadline.as_deref(), Some("2021-06-30 23:59:59"));
+    assert_eq!(major.credit_code.as_deref(), Some(t.firm_code.as_str()));
+    let accepted = &list[4];
+    assert_eq!(accepted.check_accept_person.as_deref(), Some("周九"));
+    assert_eq!(accepted.check_accept_time.as_deref(), Some("2021-04-10 00:00:00"));
+    for d in &list {
+        if d.danger_state == 9 {
+            assert!(d.check_accept_person.is_some() && d.check_accept_time.is_some());
+        }
+    }
+    let json = serde_json::to_value(accepted).unwrap();
+    for key in ["dangerName", "dangerLevel", "registTime", "dangerSrc", "dangerManageType", "hazardDangerType", "checkAcceptPerson", "dangerState", "deleted"] {
+        assert!(json.get(key).is_some(), "{key} in {json}");
+    }
+    // A closed record without its acceptance cannot be reported.
+    let id = svc.hazard_id_by_code(&t.office, &accepted.danger_code).await.unwrap().unwrap();
+    let mut h = svc.hazard_detail(&t.office, id).await.unwrap().hazard;
+    h.accepted_by = None;
+    let e = national_danger(&h, None).unwrap_err();
+    assert_eq!(e.fields[0].field, "accepted_by");
+    // Others see none of it.
+    assert!(svc.export_national(&t.other_boss, &HazardFilter::default()).await.unwrap().is_empty());
+}
+
+scenario!(national => sqlite_ledger_national, postgres_ledger_national);
+
+/// Size figures, printed: `BIHUAN_LEDGER_ROWS=10000` imports that many
+/// generated rows (dry run, then applied) and exports them again.
+async fn volume(db: Db) {
+    let Some(n) = std::env::var("BIHUAN_LEDGER_ROWS").ok().and_then(|v| v.parse::<usize>().ok()) else {
+        eprintln!("note: set BIHUAN_LEDGER_ROWS=10000 to time a large import and export");
+        return;
+    };
+    let (svc, _clock) = service_with_clock(db);
+    let t = town(&svc).await;
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    for (c, h) in ["企业名称", "隐患名称", "隐患描述", "检查日期", "整改期限", "责任人", "整改情况"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    let firms = ["上海甲机械有限公司", "上海乙食品有限公司", "上海丙化工（集团）有限公司"];
+    for i in 0..n {
+        let r = i as u32 + 1;
+        let cells = [
+            firms[i % 3].to_string(),
+            format!("隐患{i}"),
+            format!("第{i}号隐患的具体情况描述"),
+            format!("2021年{}月{}日", 1 + i % 4, 1 + i % 28),
+            "2021/6/30".to_string(),
+            "李四".to_string(),
+            if i % 2 == 0 { "已整改" } else { "整改中" }.to_string(),
+        ];
+        for (c, v) in cells.iter().enumerate() {
+            ws.write_string(r, c as u16, v).unwrap();
+        }
+    }
+    let file = book.save_to_buffer().unwrap();
+    let started = std::time::Instant::now();
+    let dry = svc.import_hazard_ledger(&t.office, &file, "big.xlsx", ImportMode::DryRun).await.unwrap();
+    eprintln!("dry run of {n} rows: {:?} ({} valid)", started.elapsed(), dry.valid);
+    let started = std::time::Instant::now();
+    let done = svc.import_hazard_ledger(&t.office, &file, "big.xlsx", ImportMode::AllOrNothing).await.unwrap();
+    eprintln!("import of {n} rows: {:?} ({} created)", started.elapsed(), done.created);
+    assert_eq!(done.created, n);
+    let started = std::time::Instant::now();
+    let again = svc.import_hazard_ledger(&t.office, &file, "big.xlsx", ImportMode::ApplyValid).await.unwrap();
+    eprintln!("re-import of {n} rows: {:?} ({} already imported)", started.elapsed(), again.already_imported);
+    assert_eq!(again.already_imported, n);
+    let started = std::time::Instant::now();
+    let mut out = Vec::new();
+    let s = svc.export_hazard_ledger(&t.office, &HazardFilter::default(), LedgerFormat::Xlsx, &mut out).await.unwrap();
+    eprintln!("xlsx export of {} hazards and {} events: {:?}, {} bytes", s.hazards, s.events, started.elapsed(), out.len());
+}
+
+scenario!(volume => sqlite_ledger_volume, postgres_ledger_volume);
