@@ -28,6 +28,8 @@ struct FileConfig {
     session_idle_minutes: Option<i64>,
     session_max_hours: Option<i64>,
     secure_cookies: Option<bool>,
+    files_dir: Option<PathBuf>,
+    max_upload_mb: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -39,6 +41,10 @@ pub struct Config {
     pub session_idle_minutes: i64,
     pub session_max_hours: i64,
     pub secure_cookies: bool,
+    /// The attachment store (default: `files` in the data directory).
+    pub files_dir: PathBuf,
+    /// Largest accepted upload, in MB.
+    pub max_upload_mb: u64,
     #[serde(skip)]
     pub admin_password: Option<String>,
 }
@@ -70,10 +76,15 @@ impl Config {
             session_max_hours: env_parse("BIHUAN_SESSION_MAX_HOURS")?.or(file.session_max_hours).unwrap_or(168),
             secure_cookies: env_parse("BIHUAN_SECURE_COOKIES")?.or(file.secure_cookies).unwrap_or(false),
             admin_password: env("BIHUAN_ADMIN_PASSWORD"),
+            files_dir: env("BIHUAN_FILES_DIR").map(PathBuf::from).or(file.files_dir).unwrap_or_else(|| data_dir.join("files")),
+            max_upload_mb: env_parse("BIHUAN_MAX_UPLOAD_MB")?.or(file.max_upload_mb).unwrap_or(10),
             data_dir,
         };
         if c.session_idle_minutes < 1 || c.session_max_hours < 1 {
             bail!("session lengths must be positive");
+        }
+        if !(1..=200).contains(&c.max_upload_mb) {
+            bail!("max_upload_mb must lie between 1 and 200");
         }
         Ok(c)
     }

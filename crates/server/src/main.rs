@@ -148,6 +148,8 @@ async fn open(config: &Config) -> Result<Service> {
     let settings = Settings {
         session_idle: time::Duration::minutes(config.session_idle_minutes),
         session_max: time::Duration::hours(config.session_max_hours),
+        files_dir: config.files_dir.clone(),
+        max_upload_bytes: config.max_upload_mb * 1024 * 1024,
         ..Settings::default()
     };
     Ok(Service::new(db, Arc::new(SystemClock), settings))

@@ -237,6 +237,62 @@ impl Service {
     /// Registers a hazard (发现登记). With `fixed_on_spot`, a general hazard
     /// fixed at once goes straight on to acceptance.
     pub async fn report_hazard(&self, ctx: &Ctx, draft: &HazardDraft, fixed_on_spot: Option<&str>) -> Result<Hazard> {
+        Ok(self.report_hazard_with_files(ctx, draft, fixed_on_spot, Vec::new()).await?.0)
+    }
+
+    /// Registers a hazard with its photos (and, fixed on the spot, the
+    /// photos after) in one transaction: the files are checked and stored
+    /// first, so a bad file leaves no hazard behind, and a refused hazard
+    /// links no file. Photos with role `before` belong to the registration,
+    /// `after` ones to the fix on the spot.
+    pub async fn report_hazard_with_files(
+        &self,
+        ctx: &Ctx,
+        draft: &HazardDraft,
+        fixed_on_spot: Option<&str>,
+        files: Vec<crate::attachments::Upload>,
+    ) -> Result<(Hazard, Vec<crate::attachments::Attachment>)> {
+        use crate::attachments::AttachmentRole;
+        if let Some(actor) = ctx.actor()
+            && let Some(unit) = draft.unit_id.as_deref().and_then(UnitId::parse)
+        {
+            // Refuse early, before any file reaches the disk, when the unit is out of reach.
+            let mut tx = self.db.read().await?;
+            let u = self.unit_ref(&mut tx, unit, "unit_id").await?;
+            tx.commit().await?;
+            decide(ctx, |_| hz::may_report(actor, &u.path))?;
+        }
+        let (after, before): (Vec<_>, Vec<_>) = files.into_iter().partition(|f| f.role == AttachmentRole::After);
+        if !after.is_empty() && fixed_on_spot.is_none() {
+            return Err(DomainError::field("after", "整改后照片随当场整改或提交整改上传", "Photos after rectification go with the fix or the submission"));
+        }
+        let staged_before = if before.is_empty() { Vec::new() } else { self.store_uploads(before).await? };
+        let staged_after = if after.is_empty() { Vec::new() } else { self.store_uploads(after).await? };
+        let (tx, h) = self.report_hazard_in(ctx, draft, None).await?;
+        let mut tx = tx;
+        let mut added = Vec::new();
+        if !staged_before.is_empty() {
+            let event = bihuan_store::attachments::latest_event(&mut tx, h.id).await?.ok_or_else(|| crate::internal("a hazard without its event"))?;
+            added.extend(self.link_staged(&mut tx, ctx, &h, event, staged_before).await?);
+        }
+        let h = match fixed_on_spot {
+            Some(rectification) => {
+                let h = self.transition(&mut tx, ctx, h, Action::FixOnSpot { rectification: rectification.to_string() }).await?;
+                if !staged_after.is_empty() {
+                    let event = bihuan_store::attachments::latest_event(&mut tx, h.id).await?.ok_or_else(|| crate::internal("a fix without its event"))?;
+                    added.extend(self.link_staged(&mut tx, ctx, &h, event, staged_after).await?);
+                }
+                h
+            }
+            None => h,
+        };
+        tx.commit().await?;
+        Ok((h, added))
+    }
+
+    /// Validates and inserts a new hazard in a new write transaction, and
+    /// returns the open transaction with the hazard.
+    async fn report_hazard_in(&self, ctx: &Ctx, draft: &HazardDraft, fixed_on_spot: Option<&str>) -> Result<(Tx, Hazard)> {
         let today = self.today();
         let mut errors = Vec::new();
         let fields = match draft.validate(today, crate::campaigns::parse_date) {
@@ -360,8 +416,7 @@ impl Service {
         if let Some(rectification) = fixed_on_spot {
             h = self.transition(&mut tx, ctx, h, Action::FixOnSpot { rectification: rectification.to_string() }).await?;
         }
-        tx.commit().await?;
-        Ok(h)
+        Ok((tx, h))
     }
 
     /// Authorises and applies one action, writing the result, its event,

@@ -6,6 +6,9 @@
 mod attachments;
 mod campaigns;
 mod hazards;
+mod ledger;
+mod measures;
+mod notices;
 
 use bihuan_service::password::Hasher;
 use bihuan_service::{Service, Settings};

@@ -17,6 +17,7 @@ mod auth;
 mod campaigns;
 mod concurrency;
 mod fixtures;
+mod measures;
 mod regressions;
 mod schema;
 mod units;
