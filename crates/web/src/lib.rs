@@ -7,6 +7,7 @@
 //! same table, so a route cannot be added without being tested.
 
 pub mod api;
+pub mod api_documents;
 pub mod api_hazards;
 pub mod auth;
 pub mod error;
@@ -64,6 +65,7 @@ fn r(method: Method, path: &'static str, access: Access, handler: MethodRouter<A
 
 /// Every route of the application.
 fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
+    use axum::extract::DefaultBodyLimit;
     use axum::routing::{delete, get, patch, post, put};
     use Access::{Public, User};
     use Method as M;
@@ -97,10 +99,19 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(M::GET, "/api/v1/hazards", User, get(api_hazards::list_hazards)),
         r(M::POST, "/api/v1/hazards", User, post(api_hazards::create_hazard)),
         r(M::GET, "/api/v1/hazards/stats", User, get(api_hazards::hazard_stats)),
+        r(M::GET, "/api/v1/hazards/export", User, get(api_documents::export_hazards)),
+        r(M::POST, "/api/v1/hazards/import", User, post(api_documents::import_hazards).layer(DefaultBodyLimit::disable())),
+        r(M::GET, "/api/v1/hazards/national", User, get(api_documents::national)),
         r(M::GET, "/api/v1/hazards/{id}", User, get(api_hazards::get_hazard)),
         r(M::PATCH, "/api/v1/hazards/{id}", User, patch(api_hazards::edit_hazard)),
         r(M::PUT, "/api/v1/hazards/{id}/plan", User, put(api_hazards::plan_hazard)),
         r(M::POST, "/api/v1/hazards/{id}/actions", User, post(api_hazards::act_on_hazard)),
+        r(M::GET, "/api/v1/hazards/{id}/attachments", User, get(api_documents::list_attachments)),
+        r(M::POST, "/api/v1/hazards/{id}/attachments", User, post(api_documents::add_attachments).layer(DefaultBodyLimit::disable())),
+        r(M::GET, "/api/v1/hazards/{id}/listing-notice", User, get(api_documents::listing_notice)),
+        r(M::GET, "/api/v1/hazards/{id}/rectification-order", User, get(api_documents::rectification_order)),
+        r(M::GET, "/api/v1/attachments/{id}", User, get(api_documents::get_attachment)),
+        r(M::GET, "/api/v1/attachments/{id}/thumbnail", User, get(api_documents::get_thumbnail)),
         r(M::GET, "/api/v1/calendar", User, get(api_hazards::calendar)),
         r(M::GET, "/api/v1/calendar/due", User, get(api_hazards::due_date)),
         r(M::PUT, "/api/v1/calendar/{year}", User, put(api_hazards::put_calendar)),
@@ -141,6 +152,10 @@ pub fn route_table() -> Vec<RouteSpec> {
 /// The whole application as a value: start it in tests with `oneshot`, or
 /// serve it with [`serve`].
 pub fn router(state: AppState) -> Router {
+    // Uploads (photos, ledgers) may be several files of the configured
+    // size; every other body is held to 2 MB by the extractors.
+    let limit = (state.svc.settings.max_upload_bytes.saturating_mul(5).saturating_add(1 << 20)).max(2 << 20);
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let mut router = Router::new();
     for (spec, handler) in routes() {
         router = router.route(spec.path, handler);
@@ -149,7 +164,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(request_context))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(2 * 1024 * 1024))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
         .with_state(state)
 }
 

@@ -1,6 +1,6 @@
 //! The OpenAPI document, served at `/api/v1/openapi.json`.
 
-use crate::{api, api_hazards};
+use crate::{api, api_documents, api_hazards};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -27,6 +27,9 @@ impl Modify for Security {
         api_hazards::list_hazards, api_hazards::hazard_stats, api_hazards::create_hazard, api_hazards::get_hazard,
         api_hazards::edit_hazard, api_hazards::plan_hazard, api_hazards::act_on_hazard,
         api_hazards::calendar, api_hazards::put_calendar, api_hazards::due_date,
+        api_documents::list_attachments, api_documents::add_attachments, api_documents::get_attachment, api_documents::get_thumbnail,
+        api_documents::export_hazards, api_documents::import_hazards, api_documents::national,
+        api_documents::listing_notice, api_documents::rectification_order,
     ),
     modifiers(&Security),
     security(("bearer" = [])),

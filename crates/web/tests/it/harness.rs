@@ -143,6 +143,33 @@ impl TestApp {
         self.send(b.body(Body::from(encode_form(&all))).expect("request")).await
     }
 
+    /// A multipart POST: text fields and files `(field, file name, bytes)`.
+    pub async fn multipart(&self, path: &str, cred: Cred<'_>, fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Resp {
+        let boundary = "----bihuan-test-boundary-7d3f";
+        let mut body: Vec<u8> = Vec::new();
+        let mut fields: Vec<(String, String)> = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut b = Request::builder().method(Method::POST).uri(path).header("content-type", format!("multipart/form-data; boundary={boundary}"));
+        match cred {
+            Cred::Anonymous => {}
+            Cred::Session(s) => {
+                b = b.header("cookie", &s.cookie).header("x-csrf-token", &s.csrf);
+                fields.push(("csrf".into(), s.csrf.clone()));
+            }
+            Cred::SessionNoCsrf(s) => b = b.header("cookie", &s.cookie),
+            Cred::Bearer(t) => b = b.header("authorization", format!("Bearer {t}")),
+        }
+        for (k, v) in &fields {
+            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+        }
+        for (field, name, bytes) in files {
+            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+            body.extend_from_slice(bytes);
+            body.extend(b"\r\n");
+        }
+        body.extend(format!("--{boundary}--\r\n").as_bytes());
+        self.send(b.body(Body::from(body)).expect("request")).await
+    }
+
     /// Logs in through the API.
     pub async fn login(&self, username: &str, password: &str) -> Session {
         let r = self

@@ -138,6 +138,44 @@ async fn hazard_loop(app: TestApp) {
     assert_eq!(app.api(Method::PUT, "/api/v1/calendar/2027", Cred::Session(&admin), Some(good)).await.status, StatusCode::OK);
     let due = app.get("/api/v1/calendar/due?from=2027-02-19&days=1", Cred::Session(&boss)).await.json();
     assert_eq!(due["due"], "2027-02-20", "Saturday 20 February 2027 is now a working day");
+
+    // Files: a photo goes in and comes back, with a thumbnail; the list says who and what.
+    let stranger = app.login("h-other", PASSWORD).await;
+    let photo = crate::matrix_png();
+    let r = app.multipart(&format!("/api/v1/hazards/{mid}/attachments"), Cred::Session(&boss), &[("comment", "现场照片")], &[("before", "现场.png", &photo)]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let att = r.json()[0].clone();
+    assert_eq!((att["kind"].as_str(), att["role"].as_str()), (Some("image"), Some("before")));
+    let r = app.get(&format!("/api/v1/attachments/{}/thumbnail", att["id"].as_str().unwrap()), Cred::Session(&office)).await;
+    assert_eq!((r.status, r.headers["content-type"].to_str().unwrap()), (StatusCode::OK, "image/jpeg"));
+    assert_eq!(app.get(&format!("/api/v1/attachments/{}", att["id"].as_str().unwrap()), Cred::Session(&stranger)).await.status, StatusCode::NOT_FOUND);
+    let r = app.multipart(&format!("/api/v1/hazards/{mid}/attachments"), Cred::Session(&boss), &[], &[("before", "网页.jpg", b"<html><script>x</script></html>")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "an HTML page is no photo: {}", r.text());
+    assert!(r.text().contains("网页.jpg"), "the message names the file: {}", r.text());
+
+    // The ledger: exported as xlsx, it reads back, and importing it again creates nothing.
+    let r = app.get("/api/v1/hazards/export?format=xlsx", Cred::Session(&office)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.headers["content-disposition"].to_str().unwrap().contains("filename*=UTF-8''"));
+    let specs = [bihuan_reports::ColumnSpec { key: "code", aliases: &["隐患编号"], required: true }, bihuan_reports::ColumnSpec { key: "name", aliases: &["隐患名称"], required: true }];
+    let table = bihuan_reports::read_table(&r.body, "ledger.xlsx", &specs).unwrap();
+    assert_eq!(table.rows.len(), 2);
+    let r = app.multipart("/api/v1/hazards/import?mode=apply_valid", Cred::Session(&office), &[], &[("file", "台账.xlsx", &r.body)]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!((r.json()["created"].as_u64(), r.json()["already_imported"].as_u64()), (Some(0), Some(2)), "{}", r.text());
+    let csv = app.get("/api/v1/hazards/export?format=csv", Cred::Session(&office)).await;
+    assert!(csv.body.starts_with(b"\xEF\xBB\xBF"), "CSV for Excel starts with a BOM");
+
+    // Upward reporting in the national codes.
+    let n = app.get("/api/v1/hazards/national", Cred::Session(&office)).await.json();
+    let states: Vec<i64> = n.as_array().unwrap().iter().map(|d| d["dangerState"].as_i64().unwrap()).collect();
+    assert!(states.contains(&9) && states.contains(&0), "{n}");
+
+    // The documents: a rectification order for the assigned hazard; no listing notice before it is listed.
+    let r = app.get(&format!("/api/v1/hazards/{mid}/rectification-order"), Cred::Session(&office)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.body.starts_with(b"PK"));
+    assert_eq!(app.get(&format!("/api/v1/hazards/{mid}/listing-notice"), Cred::Session(&office)).await.status, StatusCode::CONFLICT);
 }
 
 scenario!(hazard_loop => sqlite_hazard_loop, postgres_hazard_loop);

@@ -18,3 +18,7 @@ mod matrix;
 mod openapi;
 mod pages;
 mod rules;
+
+pub fn matrix_png() -> Vec<u8> {
+    matrix::png()
+}

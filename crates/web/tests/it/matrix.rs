@@ -29,6 +29,26 @@ enum Target {
     Tokens,
     /// A fresh hazard found by the town (admin) at the role's child unit, and one at the unrelated unit.
     Hazards,
+    /// A photo on each of two such hazards.
+    Attachments,
+}
+
+/// A 1×1 PNG.
+const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
+
+pub fn png() -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(PNG).unwrap()
+}
+
+/// The matrix's stand-in for the town: the administrator.
+async fn admin_ctx(app: &TestApp, w: &World) -> bihuan_service::Ctx {
+    let admin = w.person(Role::Admin);
+    let user = app.svc.user_by_name(&admin.username).await.unwrap().unwrap();
+    let mut tx = app.svc.db.read().await.unwrap();
+    let actor = app.svc.actor_for(&mut tx, &user).await.unwrap();
+    tx.commit().await.unwrap();
+    bihuan_service::Ctx::user(actor, None)
 }
 
 const ALL_Y: [&str; 8] = ["Y"; 8];
@@ -93,6 +113,15 @@ fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
         (Method::PATCH, "/api/v1/hazards/{id}", Hazards, EDIT_HAZARD),
         (Method::PUT, "/api/v1/hazards/{id}/plan", Hazards, PLAN_HAZARD),
         (Method::POST, "/api/v1/hazards/{id}/actions", Hazards, DISMISS_HAZARD),
+        (Method::GET, "/api/v1/hazards/export", None, ALL_Y),
+        (Method::POST, "/api/v1/hazards/import", None, ALL_Y),
+        (Method::GET, "/api/v1/hazards/national", None, ALL_Y),
+        (Method::GET, "/api/v1/hazards/{id}/attachments", Hazards, READ_HAZARD),
+        (Method::POST, "/api/v1/hazards/{id}/attachments", Hazards, PLAN_HAZARD),
+        (Method::GET, "/api/v1/hazards/{id}/listing-notice", Hazards, READ_HAZARD),
+        (Method::GET, "/api/v1/hazards/{id}/rectification-order", Hazards, READ_HAZARD),
+        (Method::GET, "/api/v1/attachments/{id}", Attachments, READ_HAZARD),
+        (Method::GET, "/api/v1/attachments/{id}/thumbnail", Attachments, READ_HAZARD),
         (Method::GET, "/api/v1/calendar", None, ALL_Y),
         (Method::GET, "/api/v1/calendar/due", None, ALL_Y),
         (Method::PUT, "/api/v1/calendar/{year}", None, AUDIT),
@@ -231,6 +260,23 @@ async fn call(app: &TestApp, w: &World, who: &Person, method: &Method, route: &s
         ("POST", "/indicators/{id}/values") => {
             app.form(&path, sess, &[("value", "80"), ("measured_on", "2021-04-30"), ("evidence", "检查人员台账")]).await
         }
+        ("POST", "/api/v1/hazards/import") => {
+            let csv = "所在单位,隐患名称,隐患描述,发现日期\n不存在的单位,消防通道堵塞,堆放杂物,2021-04-30\n";
+            app.multipart("/api/v1/hazards/import?mode=dry_run", cred, &[], &[("file", "台账.csv", csv.as_bytes())]).await
+        }
+        ("POST", "/api/v1/hazards/{id}/attachments") => app.multipart(&path, cred, &[("comment", "现场照片")], &[("document", "说明.txt", "现场情况说明".as_bytes())]).await,
+        ("GET", "/api/v1/hazards/{id}/listing-notice") | ("GET", "/api/v1/hazards/{id}/rectification-order") => {
+            // Listed and assigned first, by the town, so that both documents exist.
+            let ctx = admin_ctx(app, w).await;
+            let id = bihuan_domain::ids::HazardId::parse(target.unwrap()).unwrap();
+            let assign = bihuan_service::hazards::ActionInput { action: "assign".into(), responsible_person: Some("李四".into()), deadline: Some("2021-06-30".into()), ..Default::default() };
+            app.svc.act_on_hazard(&ctx, id, &assign).await.unwrap();
+            let list = bihuan_service::hazards::ActionInput {
+                action: "list".into(), document_number: Some("督〔2021〕1号".into()), required_by: Some("2021-06-30".into()), signatory: Some("赵六".into()), ..Default::default()
+            };
+            app.svc.act_on_hazard(&ctx, id, &list).await.unwrap();
+            app.api(m, &path, cred, None).await
+        }
         ("GET", "/api/v1/calendar/due") => app.api(m, "/api/v1/calendar/due?from=2021-04-30&days=3", cred, None).await,
         ("PUT", "/api/v1/calendar/{year}") => {
             let notices = bihuan_domain::calendar::parse_notices(bihuan_domain::calendar::BUNDLED_CALENDAR).unwrap();
@@ -273,13 +319,8 @@ async fn targets(app: &TestApp, w: &World, who: &Person, t: Target) -> Vec<Optio
         Target::Users => who.rel_users.iter().map(|u| Some(u.to_string())).collect(),
         Target::Campaigns => vec![Some(w.nanxiang.to_string()), Some(w.other_campaign.to_string())],
         Target::Indicators => vec![Some(w.nanxiang_indicator.clone()), Some(w.other_indicator.clone())],
-        Target::Hazards => {
-            let admin = w.person(Role::Admin);
-            let user = app.svc.user_by_name(&admin.username).await.unwrap().unwrap();
-            let mut tx = app.svc.db.read().await.unwrap();
-            let actor = app.svc.actor_for(&mut tx, &user).await.unwrap();
-            tx.commit().await.unwrap();
-            let ctx = bihuan_service::Ctx::user(actor, None);
+        Target::Hazards | Target::Attachments => {
+            let ctx = admin_ctx(app, w).await;
             let mut out = Vec::new();
             for unit in [who.rel_units[1], who.rel_units[4]] {
                 let d = bihuan_domain::hazard::HazardDraft {
@@ -289,7 +330,14 @@ async fn targets(app: &TestApp, w: &World, who: &Person, t: Target) -> Vec<Optio
                     level: Some("general".into()),
                     ..Default::default()
                 };
-                out.push(Some(app.svc.report_hazard(&ctx, &d, None).await.unwrap().id.to_string()));
+                let h = app.svc.report_hazard(&ctx, &d, None).await.unwrap();
+                if t == Target::Attachments {
+                    let up = bihuan_service::attachments::Upload { bytes: png(), file_name: "现场.png".into(), role: bihuan_service::attachments::AttachmentRole::Before };
+                    let a = app.svc.attach_to_hazard(&ctx, h.id, vec![up], None).await.unwrap();
+                    out.push(Some(a[0].id.to_string()));
+                } else {
+                    out.push(Some(h.id.to_string()));
+                }
             }
             out
         }
