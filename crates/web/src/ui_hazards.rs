@@ -2,6 +2,7 @@
 //! form (made for a phone), and the hazard with its timeline and the
 //! actions the user may take now.
 
+use crate::api_documents::Posted;
 use crate::api_hazards::HazardQuery;
 use crate::auth::PageUser;
 use crate::ui::{error_page, messages, nav, render, Flash, Nav};
@@ -15,7 +16,9 @@ use bihuan_domain::ids::*;
 use bihuan_domain::model::Unit;
 use bihuan_domain::unit::UnitKind;
 use bihuan_domain::{DomainError, ErrorCode};
+use bihuan_service::attachments::{Attachment, AttachmentRole};
 use bihuan_service::hazards::{ActionInput, HazardDetail, HazardItem, HazardStats, PlanInput};
+use bihuan_service::ledger::{ImportMode, ImportReport};
 use bihuan_store::units::UnitFilter;
 use serde::Deserialize;
 
@@ -249,7 +252,11 @@ async fn resolve_unit(s: &AppState, user: &PageUser, text: &str) -> Result<UnitI
     }
 }
 
-pub async fn hazard_create(State(s): State<AppState>, user: PageUser, Form(f): Form<ReportForm>) -> Response {
+pub async fn hazard_create(State(s): State<AppState>, user: PageUser, posted: Posted) -> Response {
+    let f: ReportForm = match posted.parse() {
+        Ok(f) => f,
+        Err(e) => return error_page(nav(&user), &e),
+    };
     if let Err(e) = user.0.check_csrf(&f.csrf) {
         return error_page(nav(&user), &e.0);
     }
@@ -276,8 +283,12 @@ pub async fn hazard_create(State(s): State<AppState>, user: PageUser, Form(f): F
         let e = DomainError::field("rectification", "已当场整改的，请说明整改情况", "Describe how it was fixed on the spot");
         return report_view(&s, &user, f, messages(&e), crate::error::status_of(e.code)).await;
     }
-    match s.svc.report_hazard(&user.0.ctx(), &draft, fixed.as_deref()).await {
-        Ok(h) => Redirect::to(&format!("/hazards/{}?done=create", h.id)).into_response(),
+    let uploads = match posted.uploads() {
+        Ok(u) => u,
+        Err(e) => return report_view(&s, &user, f, messages(&e), crate::error::status_of(e.code)).await,
+    };
+    match s.svc.report_hazard_with_files(&user.0.ctx(), &draft, fixed.as_deref(), uploads).await {
+        Ok((h, _)) => Redirect::to(&format!("/hazards/{}?done=create", h.id)).into_response(),
         Err(e) if matches!(e.code, ErrorCode::Validation | ErrorCode::Forbidden | ErrorCode::NotFound | ErrorCode::Conflict) => {
             report_view(&s, &user, f, messages(&e), crate::error::status_of(e.code)).await
         }
@@ -334,6 +345,9 @@ struct HazardPage {
     report_parts: Vec<(&'static str, &'static str, String)>,
     funds: String,
     listing_levels: Vec<(&'static str, &'static str)>,
+    photos_before: Vec<Attachment>,
+    photos_after: Vec<Attachment>,
+    documents: Vec<Attachment>,
 }
 
 impl HazardPage {
@@ -346,6 +360,7 @@ fn done_flash(done: Option<&str>) -> Option<Flash> {
     let text = match done? {
         "create" => "隐患已登记".to_string(),
         "plan" => "整改方案已保存".to_string(),
+        "attach" => "附件已上传".to_string(),
         op => match HazardOp::parse(op) {
             Some(o) => format!("已{}", o.label_zh()),
             None => return None,
@@ -365,6 +380,9 @@ async fn hazard_view(s: &AppState, user: &PageUser, id: &str, errors: Vec<String
         Ok(d) => d,
         Err(e) => return error_page(nav(user), &e),
     };
+    let files = s.svc.hazard_attachments(&user.0.ctx(), hid).await.unwrap_or_default();
+    let pick = |role: AttachmentRole| files.iter().filter(|a| a.role == role).cloned().collect::<Vec<_>>();
+    let (photos_before, photos_after, documents) = (pick(AttachmentRole::Before), pick(AttachmentRole::After), pick(AttachmentRole::Document));
     let h = &d.hazard;
     let plan = h.plan.clone().unwrap_or_default();
     let report = h.major_report.clone().unwrap_or_default();
@@ -380,6 +398,9 @@ async fn hazard_view(s: &AppState, user: &PageUser, id: &str, errors: Vec<String
         report_parts: MajorReport::PARTS.iter().map(|(k, zh, _, get)| (*k, *zh, get(&report).to_string())).collect(),
         funds: h.funds.map(|f| f.normalize().to_string()).unwrap_or_default(),
         listing_levels: options(ListingLevel::ALL, ListingLevel::as_str, ListingLevel::label_zh),
+        photos_before,
+        photos_after,
+        documents,
         d,
     };
     (status, render(&page)).into_response()
@@ -480,14 +501,18 @@ fn page_errors(e: &DomainError) -> Option<(Vec<String>, axum::http::StatusCode)>
     matches!(e.code, ErrorCode::Validation | ErrorCode::Conflict | ErrorCode::Forbidden).then(|| (messages(e), crate::error::status_of(e.code)))
 }
 
-pub async fn hazard_act(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Form(f): Form<ActionForm>) -> Response {
+pub async fn hazard_act(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, posted: Posted) -> Response {
+    let f: ActionForm = match posted.parse() {
+        Ok(f) => f,
+        Err(e) => return error_page(nav(&user), &e),
+    };
     if let Err(e) = user.0.check_csrf(&f.csrf) {
         return error_page(nav(&user), &e.0);
     }
     let Some(hid) = HazardId::parse(&id) else { return error_page(nav(&user), &DomainError::not_found("隐患", "Hazard")) };
-    let result = match f.input() {
-        Ok(input) => s.svc.act_on_hazard(&user.0.ctx(), hid, &input).await,
-        Err(e) => Err(e),
+    let result = match (f.input(), posted.uploads()) {
+        (Ok(input), Ok(files)) => s.svc.act_on_hazard_with_files(&user.0.ctx(), hid, &input, files).await.map(|(h, _)| h),
+        (Err(e), _) | (_, Err(e)) => Err(e),
     };
     match result {
         Ok(_) => Redirect::to(&format!("/hazards/{id}?done={}", f.action)).into_response(),
@@ -566,5 +591,69 @@ pub async fn hazard_plan(State(s): State<AppState>, user: PageUser, Path(id): Pa
             Some((msgs, status)) => hazard_view(&s, &user, &id, msgs, None, status).await,
             None => error_page(nav(&user), &e),
         },
+    }
+}
+
+/// Files added from the hazard's page.
+pub async fn hazard_attach(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, posted: Posted) -> Response {
+    if let Err(e) = user.0.check_csrf(posted.get("csrf")) {
+        return error_page(nav(&user), &e.0);
+    }
+    let Some(hid) = HazardId::parse(&id) else { return error_page(nav(&user), &DomainError::not_found("隐患", "Hazard")) };
+    let comment = Some(posted.get("comment").trim().to_string()).filter(|c| !c.is_empty());
+    let result = match posted.uploads() {
+        Ok(files) => s.svc.attach_to_hazard(&user.0.ctx(), hid, files, comment).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Redirect::to(&format!("/hazards/{id}?done=attach")).into_response(),
+        Err(e) => match page_errors(&e) {
+            Some((msgs, status)) => hazard_view(&s, &user, &id, msgs, None, status).await,
+            None => error_page(nav(&user), &e),
+        },
+    }
+}
+
+// ------------------------------------------------------------ the import
+
+#[derive(Template)]
+#[template(path = "hazard_import.html")]
+struct ImportPage {
+    nav: Option<Nav>,
+    flash: Option<Flash>,
+    csrf: String,
+    report: Option<ImportReport>,
+    errors: Vec<String>,
+}
+
+impl ImportPage {
+    fn status_label(&self, r: &bihuan_service::ledger::ImportRowReport) -> &'static str {
+        use bihuan_service::ledger::RowStatus::*;
+        match r.status {
+            Valid => "可导入",
+            Created => "已导入",
+            AlreadyImported => "已存在，跳过",
+            Invalid => "有错误",
+            Skipped => "空行，跳过",
+        }
+    }
+}
+
+pub async fn import_page(user: PageUser) -> Response {
+    render(&ImportPage { nav: nav(&user), flash: None, csrf: user.0.csrf().to_string(), report: None, errors: vec![] })
+}
+
+pub async fn import_submit(State(s): State<AppState>, user: PageUser, posted: Posted) -> Response {
+    if let Err(e) = user.0.check_csrf(posted.get("csrf")) {
+        return error_page(nav(&user), &e.0);
+    }
+    let mode = ImportMode::parse(posted.get("mode")).unwrap_or(ImportMode::DryRun);
+    let page = |report, errors| ImportPage { nav: nav(&user), flash: None, csrf: user.0.csrf().to_string(), report, errors };
+    let Some(file) = posted.files.iter().find(|f| f.field == "file") else {
+        return render(&page(None, vec!["请选择要导入的台账文件（Excel 或 CSV）".into()]));
+    };
+    match s.svc.import_hazard_ledger(&user.0.ctx(), &file.bytes, &file.file_name, mode).await {
+        Ok(r) => render(&page(Some(r), vec![])),
+        Err(e) => (crate::error::status_of(e.code), render(&page(None, messages(&e)))).into_response(),
     }
 }

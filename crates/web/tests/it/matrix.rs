@@ -146,6 +146,9 @@ fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
         (Method::GET, "/hazards/{id}", Hazards, READ_HAZARD),
         (Method::POST, "/hazards/{id}/act", Hazards, DISMISS_HAZARD),
         (Method::POST, "/hazards/{id}/plan", Hazards, PLAN_HAZARD),
+        (Method::POST, "/hazards/{id}/attachments", Hazards, PLAN_HAZARD),
+        (Method::GET, "/hazards/import", None, ALL_Y),
+        (Method::POST, "/hazards/import", None, ALL_Y),
         (Method::GET, "/audit", None, AUDIT),
         (Method::GET, "/account", None, ALL_Y),
         (Method::POST, "/account/password", None, ALL_Y),
@@ -302,6 +305,11 @@ async fn call(app: &TestApp, w: &World, who: &Person, method: &Method, route: &s
         ("POST", "/hazards/{id}/act") => {
             let fields = [("action", "dismiss"), ("dismiss_reason", "not_a_hazard"), ("comment", "核实后不构成隐患")];
             app.form(&path, sess, &fields).await
+        }
+        ("POST", "/hazards/{id}/attachments") => app.multipart(&path, cred, &[("comment", "说明")], &[("document", "说明.txt", "现场情况说明".as_bytes())]).await,
+        ("POST", "/hazards/import") => {
+            let csv = "所在单位,隐患名称,隐患描述,发现日期\n不存在的单位,消防通道堵塞,堆放杂物,2021-04-30\n";
+            app.multipart("/hazards/import", cred, &[("mode", "dry_run")], &[("file", "台账.csv", csv.as_bytes())]).await
         }
         ("POST", "/hazards/{id}/plan") => app.form(&path, sess, &[("measures", "清理通道")]).await,
         ("GET", p) if !p.starts_with("/api/") => app.page(&path, sess).await,
