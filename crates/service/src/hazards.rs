@@ -268,7 +268,7 @@ impl Service {
         }
         let staged_before = if before.is_empty() { Vec::new() } else { self.store_uploads(before).await? };
         let staged_after = if after.is_empty() { Vec::new() } else { self.store_uploads(after).await? };
-        let (tx, h) = self.report_hazard_in(ctx, draft, None).await?;
+        let (tx, h) = self.report_hazard_in(ctx, draft, fixed_on_spot.is_some()).await?;
         let mut tx = tx;
         let mut added = Vec::new();
         if !staged_before.is_empty() {
@@ -292,7 +292,7 @@ impl Service {
 
     /// Validates and inserts a new hazard in a new write transaction, and
     /// returns the open transaction with the hazard.
-    async fn report_hazard_in(&self, ctx: &Ctx, draft: &HazardDraft, fixed_on_spot: Option<&str>) -> Result<(Tx, Hazard)> {
+    async fn report_hazard_in(&self, ctx: &Ctx, draft: &HazardDraft, fixed_on_spot: bool) -> Result<(Tx, Hazard)> {
         let today = self.today();
         let mut errors = Vec::new();
         let fields = match draft.validate(today, crate::campaigns::parse_date) {
@@ -401,7 +401,7 @@ impl Service {
         };
         h.describe(&fields);
         // Saying it was fixed on the spot makes a general hazard 即查即改.
-        if fixed_on_spot.is_some() && h.level == HazardLevel::General {
+        if fixed_on_spot && h.level == HazardLevel::General {
             h.manage_type = ManageType::Immediate;
         }
         store::insert(&mut tx, &h).await?;
@@ -413,9 +413,6 @@ impl Service {
             data: serde_json::json!({ "level": h.level, "source": h.source, "manage_type": h.manage_type }),
         };
         self.record(&mut tx, ctx, &h, None, &created).await?;
-        if let Some(rectification) = fixed_on_spot {
-            h = self.transition(&mut tx, ctx, h, Action::FixOnSpot { rectification: rectification.to_string() }).await?;
-        }
         Ok((tx, h))
     }
 

@@ -251,10 +251,27 @@ async fn closed_loop(db: Db) {
     assert!(svc.list_hazards(&office, &q("锅炉")).await.unwrap().0.is_empty());
     assert!(svc.list_hazards(&stranger, &q("通道")).await.unwrap().0.is_empty());
 
+    // Fixed on the spot: a general hazard goes straight to acceptance, as 即查即改.
+    let spot = HazardDraft {
+        unit_id: Some(firm.to_string()),
+        name: "灭火器过期".into(),
+        description: "车间灭火器超过检验期".into(),
+        level: Some("general".into()),
+        ..Default::default()
+    };
+    let f = svc.report_hazard(&boss, &spot, Some("已更换")).await.unwrap();
+    assert_eq!((f.state, f.manage_type), (HazardState::Submitted, bihuan_domain::hazard::ManageType::Immediate));
+    assert_eq!(counts(&svc, f.id).await, (2, 2));
+    let major_spot = HazardDraft { level: Some("major".into()), name: "重大隐患当场整改".into(), ..spot.clone() };
+    assert_eq!(svc.report_hazard(&boss, &major_spot, Some("已整改")).await.unwrap_err().code, ErrorCode::Conflict);
+    assert!(svc.list_hazards(&office, &q("重大隐患当场整改")).await.unwrap().0.is_empty(), "nothing of the refused hazard is left");
+    let f = svc.act_on_hazard(&boss, f.id, &act("accept")).await.unwrap();
+    assert_eq!(f.state, HazardState::Closed, "the enterprise accepts what it found and fixed itself");
+
     // Counts and rates.
     let st = svc.hazard_stats(&office, &HazardFilter::default(), Some(Breakdown::Level)).await.unwrap();
-    assert_eq!((st.total.tally.total, st.total.tally.closed, st.total.tally.major), (3, 2, 1));
-    assert_eq!(st.total.rectification_rate.unwrap().to_string(), "66.7");
+    assert_eq!((st.total.tally.total, st.total.tally.closed, st.total.tally.major), (4, 3, 1));
+    assert_eq!(st.total.rectification_rate.unwrap().to_string(), "75.0");
     assert_eq!(st.total.on_time_rate.unwrap().to_string(), "100.0");
     let labels: Vec<&str> = st.groups.iter().map(|g| g.label.as_str()).collect();
     assert_eq!(labels, ["一般隐患", "重大隐患"]);
@@ -274,9 +291,28 @@ async fn closed_loop(db: Db) {
             None => break,
         }
     }
-    assert_eq!(seen, [3, 2, 1]);
+    assert_eq!(seen, [4, 3, 2, 1]);
     let verified = svc.verify_audit().await.unwrap();
     assert!(verified.result.is_ok(), "{verified:?}");
 }
 
 scenario!(closed_loop => sqlite_closed_loop, postgres_closed_loop);
+
+/// The demo town loads (on both engines) with hazards in every state, an
+/// overdue one and a listed major one, and loading twice adds nothing.
+async fn demo_town(db: Db) {
+    let (svc, _clock) = service_with_clock(db);
+    svc.first_start(Some("Admin-pass-1")).await.unwrap();
+    let accounts = svc.load_demo().await.unwrap();
+    assert_eq!(accounts.len(), 7);
+    let st = svc.hazard_stats(&Ctx::system("t"), &HazardFilter::default(), Some(Breakdown::State)).await.unwrap();
+    let states: Vec<&str> = st.groups.iter().map(|g| g.tally.key.as_str()).collect();
+    for s in ["reported", "assigned", "rectifying", "submitted", "closed", "dismissed"] {
+        assert!(states.contains(&s), "{s} in {states:?}");
+    }
+    assert!(st.total.tally.overdue >= 1 && st.total.tally.listed == 1 && st.total.tally.major == 1, "{:?}", st.total.tally);
+    assert!(svc.load_demo().await.unwrap().is_empty());
+    assert_eq!(svc.hazard_stats(&Ctx::system("t"), &HazardFilter::default(), None).await.unwrap().total.tally.total, st.total.tally.total);
+}
+
+scenario!(demo_town => sqlite_demo_town, postgres_demo_town);
