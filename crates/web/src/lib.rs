@@ -8,11 +8,13 @@
 
 pub mod api;
 pub mod api_hazards;
+pub mod api_measures;
 pub mod auth;
 pub mod error;
 pub mod openapi;
 pub mod ui;
 pub mod ui_hazards;
+pub mod ui_measures;
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method};
@@ -101,6 +103,13 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(M::PATCH, "/api/v1/hazards/{id}", User, patch(api_hazards::edit_hazard)),
         r(M::PUT, "/api/v1/hazards/{id}/plan", User, put(api_hazards::plan_hazard)),
         r(M::POST, "/api/v1/hazards/{id}/actions", User, post(api_hazards::act_on_hazard)),
+        r(M::GET, "/api/v1/measures", User, get(api_measures::list_measures)),
+        r(M::POST, "/api/v1/measures", User, post(api_measures::create_measure)),
+        r(M::GET, "/api/v1/measures/stats", User, get(api_measures::measure_stats)),
+        r(M::GET, "/api/v1/measures/export", User, get(api_measures::export_measures)),
+        r(M::GET, "/api/v1/measures/{id}", User, get(api_measures::get_measure)),
+        r(M::PATCH, "/api/v1/measures/{id}", User, patch(api_measures::edit_measure)),
+        r(M::POST, "/api/v1/measures/{id}/actions", User, post(api_measures::act_on_measure)),
         r(M::GET, "/api/v1/calendar", User, get(api_hazards::calendar)),
         r(M::GET, "/api/v1/calendar/due", User, get(api_hazards::due_date)),
         r(M::PUT, "/api/v1/calendar/{year}", User, put(api_hazards::put_calendar)),
@@ -125,6 +134,12 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(M::GET, "/hazards/{id}", User, get(ui_hazards::hazard_page)),
         r(M::POST, "/hazards/{id}/act", User, post(ui_hazards::hazard_act)),
         r(M::POST, "/hazards/{id}/plan", User, post(ui_hazards::hazard_plan)),
+        r(M::GET, "/measures", User, get(ui_measures::measures_page)),
+        r(M::POST, "/measures", User, post(ui_measures::measure_create)),
+        r(M::GET, "/measures/new", User, get(ui_measures::measure_new_page)),
+        r(M::GET, "/measures/{id}", User, get(ui_measures::measure_page)),
+        r(M::POST, "/measures/{id}/act", User, post(ui_measures::measure_act)),
+        r(M::POST, "/measures/{id}/edit", User, post(ui_measures::measure_edit)),
         r(M::GET, "/audit", User, get(ui::audit_page)),
         r(M::GET, "/account", User, get(ui::account_page)),
         r(M::POST, "/account/password", User, post(ui::account_password)),

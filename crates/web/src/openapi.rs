@@ -1,6 +1,6 @@
 //! The OpenAPI document, served at `/api/v1/openapi.json`.
 
-use crate::{api, api_hazards};
+use crate::{api, api_hazards, api_measures};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -27,6 +27,8 @@ impl Modify for Security {
         api_hazards::list_hazards, api_hazards::hazard_stats, api_hazards::create_hazard, api_hazards::get_hazard,
         api_hazards::edit_hazard, api_hazards::plan_hazard, api_hazards::act_on_hazard,
         api_hazards::calendar, api_hazards::put_calendar, api_hazards::due_date,
+        api_measures::list_measures, api_measures::measure_stats, api_measures::export_measures, api_measures::create_measure,
+        api_measures::get_measure, api_measures::edit_measure, api_measures::act_on_measure,
     ),
     modifiers(&Security),
     security(("bearer" = [])),

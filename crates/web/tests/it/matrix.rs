@@ -3,7 +3,8 @@
 //! written out by hand from the policy in `bihuan_domain::permission`.
 //!
 //! Outcome letters: Y = success (2xx; for page forms also a 303 that is not
-//! to the login page), F = 403, N = 404.
+//! to the login page), F = 403, N = 404, V = 422 (a unit named in the body
+//! that the caller cannot name).
 //! Role order: admin, office, department, locality, inspector, enterprise, expert, leader.
 //! Unit/user targets: five letters per role, for own, child, sibling, parent, unrelated unit.
 //! Campaign/indicator targets: two letters, for the Nanxiang campaign and a
@@ -29,6 +30,9 @@ enum Target {
     Tokens,
     /// A fresh hazard found by the town (admin) at the role's child unit, and one at the unrelated unit.
     Hazards,
+    /// A fresh measure put on the list by the town (admin, no area) for the
+    /// role's own unit, its child unit and the unrelated unit.
+    Measures,
 }
 
 const ALL_Y: [&str; 8] = ["Y"; 8];
@@ -55,6 +59,20 @@ const EDIT_HAZARD: [&str; 8] = ["YY", "YN", "FN", "YN", "YN", "FN", "FN", "FN"];
 const PLAN_HAZARD: [&str; 8] = ["YY", "YN", "FN", "YN", "YN", "YN", "FN", "FN"];
 /// Dismissing as not a hazard: government that oversees the unit.
 const DISMISS_HAZARD: [&str; 8] = ["YY", "YN", "FN", "YN", "YN", "FN", "FN", "FN"];
+
+/// A measure for the unit (body-targeted) in the chemicals area, which the
+/// department (安监所) leads: the office and the lead department for units
+/// of their town; others are refused, and a unit they cannot see is a bad
+/// `unit_id` (V).
+const CREATE_MEASURE: [&str; 8] = ["YYYYY", "YYYYV", "YYYYV", "FFVVV", "FFVVV", "FFVVV", "FFVVV", "FFFFV"];
+/// Measures of the own unit, the child unit and the unrelated unit: seen in
+/// one's scope (the office and leaders: the town).
+const READ_MEASURE: [&str; 8] = ["YYY", "YYN", "YYN", "YYN", "YYN", "YYN", "YYN", "YYN"];
+/// Editing (and cancelling): the office of the town, or the unit that put it on the list (the government).
+const EDIT_MEASURE: [&str; 8] = ["YYY", "YYN", "FFN", "FFN", "FFN", "FFN", "FFN", "FFN"];
+/// Reporting progress: the responsible unit itself (not a unit above or
+/// below it), and the office; leaders and experts only read.
+const PROGRESS_MEASURE: [&str; 8] = ["YYY", "YYN", "YFN", "YFN", "YFN", "YFN", "FFN", "FFN"];
 
 fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
     use Target::*;
@@ -93,6 +111,13 @@ fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
         (Method::PATCH, "/api/v1/hazards/{id}", Hazards, EDIT_HAZARD),
         (Method::PUT, "/api/v1/hazards/{id}/plan", Hazards, PLAN_HAZARD),
         (Method::POST, "/api/v1/hazards/{id}/actions", Hazards, DISMISS_HAZARD),
+        (Method::GET, "/api/v1/measures", None, ALL_Y),
+        (Method::POST, "/api/v1/measures", Units, CREATE_MEASURE),
+        (Method::GET, "/api/v1/measures/stats", None, ALL_Y),
+        (Method::GET, "/api/v1/measures/export", None, ALL_Y),
+        (Method::GET, "/api/v1/measures/{id}", Measures, READ_MEASURE),
+        (Method::PATCH, "/api/v1/measures/{id}", Measures, EDIT_MEASURE),
+        (Method::POST, "/api/v1/measures/{id}/actions", Measures, PROGRESS_MEASURE),
         (Method::GET, "/api/v1/calendar", None, ALL_Y),
         (Method::GET, "/api/v1/calendar/due", None, ALL_Y),
         (Method::PUT, "/api/v1/calendar/{year}", None, AUDIT),
@@ -117,6 +142,12 @@ fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
         (Method::GET, "/hazards/{id}", Hazards, READ_HAZARD),
         (Method::POST, "/hazards/{id}/act", Hazards, DISMISS_HAZARD),
         (Method::POST, "/hazards/{id}/plan", Hazards, PLAN_HAZARD),
+        (Method::GET, "/measures", None, ALL_Y),
+        (Method::POST, "/measures", Units, CREATE_MEASURE),
+        (Method::GET, "/measures/new", None, ["Y", "Y", "Y", "F", "F", "F", "F", "F"]),
+        (Method::GET, "/measures/{id}", Measures, READ_MEASURE),
+        (Method::POST, "/measures/{id}/act", Measures, PROGRESS_MEASURE),
+        (Method::POST, "/measures/{id}/edit", Measures, EDIT_MEASURE),
         (Method::GET, "/audit", None, AUDIT),
         (Method::GET, "/account", None, ALL_Y),
         (Method::POST, "/account/password", None, ALL_Y),
@@ -143,6 +174,7 @@ fn outcome(path: &str, method: &Method, r: &Resp) -> char {
         StatusCode::SEE_OTHER if path == "/logout" && r.location() == "/login" => 'Y',
         StatusCode::FORBIDDEN => 'F',
         StatusCode::NOT_FOUND => 'N',
+        StatusCode::UNPROCESSABLE_ENTITY => 'V',
         s => panic!("{method} {path}: unexpected {s}: {}", r.text()),
     }
 }
@@ -258,11 +290,47 @@ async fn call(app: &TestApp, w: &World, who: &Person, method: &Method, route: &s
             app.form(&path, sess, &fields).await
         }
         ("POST", "/hazards/{id}/plan") => app.form(&path, sess, &[("measures", "清理通道")]).await,
+        ("POST", "/api/v1/measures") => {
+            let body = json!({"unit_id": target.unwrap(), "area_id": chem_area(app, w).await, "kind": "measure", "title": unique("措施"),
+                "content": "建立危化品运输信息共享机制", "deadline": "2021-06-30"});
+            app.api(m, &path, cred, Some(body)).await
+        }
+        ("PATCH", "/api/v1/measures/{id}") => {
+            let body = json!({"kind": "system", "title": "修改后的措施名称", "content": "修改后的内容", "deadline": "2021-07-31"});
+            app.api(m, &path, cred, Some(body)).await
+        }
+        ("POST", "/api/v1/measures/{id}/actions") => app.api(m, &path, cred, Some(json!({"action": "progress", "note": "已完成初稿"}))).await,
+        ("POST", "/measures") => {
+            let (title, area) = (unique("措施"), chem_area(app, w).await);
+            let fields = [("unit_id", target.unwrap()), ("area_id", area.as_str()), ("kind", "measure"), ("title", title.as_str()),
+                ("content", "建立危化品运输信息共享机制"), ("deadline", "2021-06-30")];
+            app.form(&path, sess, &fields).await
+        }
+        ("POST", "/measures/{id}/act") => app.form(&path, sess, &[("action", "progress"), ("note", "已完成初稿")]).await,
+        ("POST", "/measures/{id}/edit") => {
+            let fields = [("kind", "system"), ("title", "修改后的措施名称"), ("content", "修改后的内容"), ("deadline", "2021-07-31")];
+            app.form(&path, sess, &fields).await
+        }
         ("GET", p) if !p.starts_with("/api/") => app.page(&path, sess).await,
         (_, p) if p.starts_with("/api/") => app.api(m, &path, cred, None).await,
         ("POST", "/account/tokens/{id}/revoke") => app.form(&path, sess, &[]).await,
         _ => panic!("no request defined for {method} {route}"),
     }
+}
+
+/// The chemicals area (a03) of the Nanxiang campaign, led by the 安监所.
+async fn chem_area(app: &TestApp, w: &World) -> String {
+    let c = app.svc.campaign(&bihuan_service::Ctx::system("t"), w.nanxiang).await.unwrap();
+    c.areas.iter().find(|a| a.code == "a03").unwrap().id.to_string()
+}
+
+async fn admin_ctx(app: &TestApp, w: &World) -> bihuan_service::Ctx {
+    let admin = w.person(Role::Admin);
+    let user = app.svc.user_by_name(&admin.username).await.unwrap().unwrap();
+    let mut tx = app.svc.db.read().await.unwrap();
+    let actor = app.svc.actor_for(&mut tx, &user).await.unwrap();
+    tx.commit().await.unwrap();
+    bihuan_service::Ctx::user(actor, None)
 }
 
 async fn targets(app: &TestApp, w: &World, who: &Person, t: Target) -> Vec<Option<String>> {
@@ -290,6 +358,22 @@ async fn targets(app: &TestApp, w: &World, who: &Person, t: Target) -> Vec<Optio
                     ..Default::default()
                 };
                 out.push(Some(app.svc.report_hazard(&ctx, &d, None).await.unwrap().id.to_string()));
+            }
+            out
+        }
+        Target::Measures => {
+            let ctx = admin_ctx(app, w).await;
+            let mut out = Vec::new();
+            for unit in [who.rel_units[0], who.rel_units[1], who.rel_units[4]] {
+                let d = bihuan_domain::measure::MeasureDraft {
+                    unit_id: Some(unit.to_string()),
+                    kind: Some("measure".into()),
+                    title: unique("制定安全生产责任清单"),
+                    content: "明确各岗位安全生产职责".into(),
+                    deadline: Some("2021-06-30".into()),
+                    ..Default::default()
+                };
+                out.push(Some(app.svc.create_measure(&ctx, &d).await.unwrap().id.to_string()));
             }
             out
         }
@@ -327,6 +411,7 @@ async fn permission_matrix(app: TestApp) {
                     match c {
                         'F' => assert_eq!(r.error_code(), "forbidden", "{method} {route}"),
                         'N' => assert_eq!(r.error_code(), "not_found", "{method} {route}"),
+                        'V' => assert_eq!(r.error_code(), "validation", "{method} {route}"),
                         _ => {}
                     }
                 }
