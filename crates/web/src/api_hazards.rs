@@ -58,7 +58,7 @@ pub struct HazardQuery {
     pub by: Option<String>,
 }
 
-fn list_of<T: Copy>(field: &str, v: &Option<String>, parse: fn(&str) -> Option<T>, errors: &mut Vec<FieldError>) -> Vec<T> {
+pub(crate) fn list_of<T: Copy>(field: &str, v: &Option<String>, parse: fn(&str) -> Option<T>, errors: &mut Vec<FieldError>) -> Vec<T> {
     let mut out = Vec::new();
     for part in v.as_deref().unwrap_or_default().split([',', '，']).map(str::trim).filter(|p| !p.is_empty()) {
         match parse(part) {
@@ -69,7 +69,7 @@ fn list_of<T: Copy>(field: &str, v: &Option<String>, parse: fn(&str) -> Option<T
     out
 }
 
-fn opt_id<T>(field: &str, v: &Option<String>, parse: fn(&str) -> Option<T>, errors: &mut Vec<FieldError>) -> Option<T> {
+pub(crate) fn opt_id<T>(field: &str, v: &Option<String>, parse: fn(&str) -> Option<T>, errors: &mut Vec<FieldError>) -> Option<T> {
     let s = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
     let parsed = parse(s);
     if parsed.is_none() {
@@ -78,7 +78,7 @@ fn opt_id<T>(field: &str, v: &Option<String>, parse: fn(&str) -> Option<T>, erro
     parsed
 }
 
-fn opt_date(field: &str, v: &Option<String>, errors: &mut Vec<FieldError>) -> Option<time::Date> {
+pub(crate) fn opt_date(field: &str, v: &Option<String>, errors: &mut Vec<FieldError>) -> Option<time::Date> {
     let s = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
     let d = bihuan_service::campaigns::parse_date(s);
     if d.is_none() {

@@ -9,11 +9,13 @@
 pub mod api;
 pub mod api_documents;
 pub mod api_hazards;
+pub mod api_measures;
 pub mod auth;
 pub mod error;
 pub mod openapi;
 pub mod ui;
 pub mod ui_hazards;
+pub mod ui_measures;
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method};
@@ -112,6 +114,13 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(M::GET, "/api/v1/hazards/{id}/rectification-order", User, get(api_documents::rectification_order)),
         r(M::GET, "/api/v1/attachments/{id}", User, get(api_documents::get_attachment)),
         r(M::GET, "/api/v1/attachments/{id}/thumbnail", User, get(api_documents::get_thumbnail)),
+        r(M::GET, "/api/v1/measures", User, get(api_measures::list_measures)),
+        r(M::POST, "/api/v1/measures", User, post(api_measures::create_measure)),
+        r(M::GET, "/api/v1/measures/stats", User, get(api_measures::measure_stats)),
+        r(M::GET, "/api/v1/measures/export", User, get(api_measures::export_measures)),
+        r(M::GET, "/api/v1/measures/{id}", User, get(api_measures::get_measure)),
+        r(M::PATCH, "/api/v1/measures/{id}", User, patch(api_measures::edit_measure)),
+        r(M::POST, "/api/v1/measures/{id}/actions", User, post(api_measures::act_on_measure)),
         r(M::GET, "/api/v1/calendar", User, get(api_hazards::calendar)),
         r(M::GET, "/api/v1/calendar/due", User, get(api_hazards::due_date)),
         r(M::PUT, "/api/v1/calendar/{year}", User, put(api_hazards::put_calendar)),
@@ -139,6 +148,12 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(M::POST, "/hazards/{id}/attachments", User, post(ui_hazards::hazard_attach).layer(DefaultBodyLimit::disable())),
         r(M::GET, "/hazards/import", User, get(ui_hazards::import_page)),
         r(M::POST, "/hazards/import", User, post(ui_hazards::import_submit).layer(DefaultBodyLimit::disable())),
+        r(M::GET, "/measures", User, get(ui_measures::measures_page)),
+        r(M::POST, "/measures", User, post(ui_measures::measure_create)),
+        r(M::GET, "/measures/new", User, get(ui_measures::measure_new_page)),
+        r(M::GET, "/measures/{id}", User, get(ui_measures::measure_page)),
+        r(M::POST, "/measures/{id}/act", User, post(ui_measures::measure_act)),
+        r(M::POST, "/measures/{id}/edit", User, post(ui_measures::measure_edit)),
         r(M::GET, "/audit", User, get(ui::audit_page)),
         r(M::GET, "/account", User, get(ui::account_page)),
         r(M::POST, "/account/password", User, post(ui::account_password)),

@@ -1,6 +1,6 @@
 //! The OpenAPI document, served at `/api/v1/openapi.json`.
 
-use crate::{api, api_documents, api_hazards};
+use crate::{api, api_documents, api_hazards, api_measures};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -30,6 +30,8 @@ impl Modify for Security {
         api_documents::list_attachments, api_documents::add_attachments, api_documents::get_attachment, api_documents::get_thumbnail,
         api_documents::export_hazards, api_documents::import_hazards, api_documents::national,
         api_documents::listing_notice, api_documents::rectification_order,
+        api_measures::list_measures, api_measures::measure_stats, api_measures::export_measures, api_measures::create_measure,
+        api_measures::get_measure, api_measures::edit_measure, api_measures::act_on_measure,
     ),
     modifiers(&Security),
     security(("bearer" = [])),

@@ -15,6 +15,7 @@ mod auth_flows;
 mod campaign_api;
 mod hazard_api;
 mod matrix;
+mod measure_api;
 mod openapi;
 mod pages;
 mod rules;

@@ -3,7 +3,8 @@
 //! written out by hand from the policy in `bihuan_domain::permission`.
 //!
 //! Outcome letters: Y = success (2xx; for page forms also a 303 that is not
-//! to the login page), F = 403, N = 404.
+//! to the login page), F = 403, N = 404, V = 422 (a unit named in the body
+//! that the caller cannot name).
 //! Role order: admin, office, department, locality, inspector, enterprise, expert, leader.
 //! Unit/user targets: five letters per role, for own, child, sibling, parent, unrelated unit.
 //! Campaign/indicator targets: two letters, for the Nanxiang campaign and a
@@ -31,6 +32,9 @@ enum Target {
     Hazards,
     /// A photo on each of two such hazards.
     Attachments,
+    /// A fresh measure put on the list by the town (admin, no area) for the
+    /// role's own unit, its child unit and the unrelated unit.
+    Measures,
 }
 
 /// A 1×1 PNG.
@@ -75,6 +79,20 @@ const EDIT_HAZARD: [&str; 8] = ["YY", "YN", "FN", "YN", "YN", "FN", "FN", "FN"];
 const PLAN_HAZARD: [&str; 8] = ["YY", "YN", "FN", "YN", "YN", "YN", "FN", "FN"];
 /// Dismissing as not a hazard: government that oversees the unit.
 const DISMISS_HAZARD: [&str; 8] = ["YY", "YN", "FN", "YN", "YN", "FN", "FN", "FN"];
+
+/// A measure for the unit (body-targeted) in the chemicals area, which the
+/// department (安监所) leads: the office and the lead department for units
+/// of their town; others are refused, and a unit they cannot see is a bad
+/// `unit_id` (V).
+const CREATE_MEASURE: [&str; 8] = ["YYYYY", "YYYYV", "YYYYV", "FFVVV", "FFVVV", "FFVVV", "FFVVV", "FFFFV"];
+/// Measures of the own unit, the child unit and the unrelated unit: seen in
+/// one's scope (the office and leaders: the town).
+const READ_MEASURE: [&str; 8] = ["YYY", "YYN", "YYN", "YYN", "YYN", "YYN", "YYN", "YYN"];
+/// Editing (and cancelling): the office of the town, or the unit that put it on the list (the government).
+const EDIT_MEASURE: [&str; 8] = ["YYY", "YYN", "FFN", "FFN", "FFN", "FFN", "FFN", "FFN"];
+/// Reporting progress: the responsible unit itself (not a unit above or
+/// below it), and the office; leaders and experts only read.
+const PROGRESS_MEASURE: [&str; 8] = ["YYY", "YYN", "YFN", "YFN", "YFN", "YFN", "FFN", "FFN"];
 
 fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
     use Target::*;
@@ -122,6 +140,13 @@ fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
         (Method::GET, "/api/v1/hazards/{id}/rectification-order", Hazards, READ_HAZARD),
         (Method::GET, "/api/v1/attachments/{id}", Attachments, READ_HAZARD),
         (Method::GET, "/api/v1/attachments/{id}/thumbnail", Attachments, READ_HAZARD),
+        (Method::GET, "/api/v1/measures", None, ALL_Y),
+        (Method::POST, "/api/v1/measures", Units, CREATE_MEASURE),
+        (Method::GET, "/api/v1/measures/stats", None, ALL_Y),
+        (Method::GET, "/api/v1/measures/export", None, ALL_Y),
+        (Method::GET, "/api/v1/measures/{id}", Measures, READ_MEASURE),
+        (Method::PATCH, "/api/v1/measures/{id}", Measures, EDIT_MEASURE),
+        (Method::POST, "/api/v1/measures/{id}/actions", Measures, PROGRESS_MEASURE),
         (Method::GET, "/api/v1/calendar", None, ALL_Y),
         (Method::GET, "/api/v1/calendar/due", None, ALL_Y),
         (Method::PUT, "/api/v1/calendar/{year}", None, AUDIT),
@@ -149,6 +174,12 @@ fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
         (Method::POST, "/hazards/{id}/attachments", Hazards, PLAN_HAZARD),
         (Method::GET, "/hazards/import", None, ALL_Y),
         (Method::POST, "/hazards/import", None, ALL_Y),
+        (Method::GET, "/measures", None, ALL_Y),
+        (Method::POST, "/measures", Units, CREATE_MEASURE),
+        (Method::GET, "/measures/new", None, ["Y", "Y", "Y", "F", "F", "F", "F", "F"]),
+        (Method::GET, "/measures/{id}", Measures, READ_MEASURE),
+        (Method::POST, "/measures/{id}/act", Measures, PROGRESS_MEASURE),
+        (Method::POST, "/measures/{id}/edit", Measures, EDIT_MEASURE),
         (Method::GET, "/audit", None, AUDIT),
         (Method::GET, "/account", None, ALL_Y),
         (Method::POST, "/account/password", None, ALL_Y),
@@ -175,6 +206,7 @@ fn outcome(path: &str, method: &Method, r: &Resp) -> char {
         StatusCode::SEE_OTHER if path == "/logout" && r.location() == "/login" => 'Y',
         StatusCode::FORBIDDEN => 'F',
         StatusCode::NOT_FOUND => 'N',
+        StatusCode::UNPROCESSABLE_ENTITY => 'V',
         s => panic!("{method} {path}: unexpected {s}: {}", r.text()),
     }
 }
@@ -312,11 +344,38 @@ async fn call(app: &TestApp, w: &World, who: &Person, method: &Method, route: &s
             app.multipart("/hazards/import", cred, &[("mode", "dry_run")], &[("file", "台账.csv", csv.as_bytes())]).await
         }
         ("POST", "/hazards/{id}/plan") => app.form(&path, sess, &[("measures", "清理通道")]).await,
+        ("POST", "/api/v1/measures") => {
+            let body = json!({"unit_id": target.unwrap(), "area_id": chem_area(app, w).await, "kind": "measure", "title": unique("措施"),
+                "content": "建立危化品运输信息共享机制", "deadline": "2021-06-30"});
+            app.api(m, &path, cred, Some(body)).await
+        }
+        ("PATCH", "/api/v1/measures/{id}") => {
+            let body = json!({"kind": "system", "title": "修改后的措施名称", "content": "修改后的内容", "deadline": "2021-07-31"});
+            app.api(m, &path, cred, Some(body)).await
+        }
+        ("POST", "/api/v1/measures/{id}/actions") => app.api(m, &path, cred, Some(json!({"action": "progress", "note": "已完成初稿"}))).await,
+        ("POST", "/measures") => {
+            let (title, area) = (unique("措施"), chem_area(app, w).await);
+            let fields = [("unit_id", target.unwrap()), ("area_id", area.as_str()), ("kind", "measure"), ("title", title.as_str()),
+                ("content", "建立危化品运输信息共享机制"), ("deadline", "2021-06-30")];
+            app.form(&path, sess, &fields).await
+        }
+        ("POST", "/measures/{id}/act") => app.form(&path, sess, &[("action", "progress"), ("note", "已完成初稿")]).await,
+        ("POST", "/measures/{id}/edit") => {
+            let fields = [("kind", "system"), ("title", "修改后的措施名称"), ("content", "修改后的内容"), ("deadline", "2021-07-31")];
+            app.form(&path, sess, &fields).await
+        }
         ("GET", p) if !p.starts_with("/api/") => app.page(&path, sess).await,
         (_, p) if p.starts_with("/api/") => app.api(m, &path, cred, None).await,
         ("POST", "/account/tokens/{id}/revoke") => app.form(&path, sess, &[]).await,
         _ => panic!("no request defined for {method} {route}"),
     }
+}
+
+/// The chemicals area (a03) of the Nanxiang campaign, led by the 安监所.
+async fn chem_area(app: &TestApp, w: &World) -> String {
+    let c = app.svc.campaign(&bihuan_service::Ctx::system("t"), w.nanxiang).await.unwrap();
+    c.areas.iter().find(|a| a.code == "a03").unwrap().id.to_string()
 }
 
 async fn targets(app: &TestApp, w: &World, who: &Person, t: Target) -> Vec<Option<String>> {
@@ -346,6 +405,22 @@ async fn targets(app: &TestApp, w: &World, who: &Person, t: Target) -> Vec<Optio
                 } else {
                     out.push(Some(h.id.to_string()));
                 }
+            }
+            out
+        }
+        Target::Measures => {
+            let ctx = admin_ctx(app, w).await;
+            let mut out = Vec::new();
+            for unit in [who.rel_units[0], who.rel_units[1], who.rel_units[4]] {
+                let d = bihuan_domain::measure::MeasureDraft {
+                    unit_id: Some(unit.to_string()),
+                    kind: Some("measure".into()),
+                    title: unique("制定安全生产责任清单"),
+                    content: "明确各岗位安全生产职责".into(),
+                    deadline: Some("2021-06-30".into()),
+                    ..Default::default()
+                };
+                out.push(Some(app.svc.create_measure(&ctx, &d).await.unwrap().id.to_string()));
             }
             out
         }
@@ -383,6 +458,7 @@ async fn permission_matrix(app: TestApp) {
                     match c {
                         'F' => assert_eq!(r.error_code(), "forbidden", "{method} {route}"),
                         'N' => assert_eq!(r.error_code(), "not_found", "{method} {route}"),
+                        'V' => assert_eq!(r.error_code(), "validation", "{method} {route}"),
                         _ => {}
                     }
                 }
