@@ -616,6 +616,75 @@ impl HazardDraft {
     }
 }
 
+/// Who found a hazard, where and when: what a new record starts from.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub unit: UnitRef,
+    pub source: HazardSource,
+    pub found_at: OffsetDateTime,
+    pub found_by: String,
+    pub found_by_user: Option<UserId>,
+    pub found_by_unit: UnitRef,
+}
+
+impl Hazard {
+    /// A newly registered hazard (state 待交办, version 1) with its
+    /// descriptive fields; numbering, area and anything later are set by the
+    /// caller.
+    pub fn registered(id: HazardId, num: i64, code: String, finding: Finding, fields: &HazardFields, now: OffsetDateTime) -> Hazard {
+        let mut h = Hazard {
+            id,
+            num,
+            code,
+            campaign_id: None,
+            area_id: None,
+            unit: finding.unit,
+            name: String::new(),
+            description: String::new(),
+            location: None,
+            hazard_type: fields.hazard_type,
+            source: finding.source,
+            check_kind: fields.check_kind,
+            level: fields.level,
+            sub_grade: None,
+            manage_type: fields.manage_type,
+            cause: None,
+            cause_class: None,
+            measures: None,
+            funds: None,
+            contingency: None,
+            responsible_unit: None,
+            responsible_person: None,
+            responsible_phone: None,
+            deadline: None,
+            deadline_rule: None,
+            found_at: finding.found_at,
+            found_by: finding.found_by,
+            found_by_user: finding.found_by_user,
+            found_by_unit: finding.found_by_unit,
+            assigned_by_unit: None,
+            accepting_unit: None,
+            state: HazardState::Reported,
+            major_report: None,
+            plan: None,
+            rectification: None,
+            submitted_at: None,
+            accepted_by: None,
+            closed_at: None,
+            acceptance_comment: None,
+            dismiss_reason: None,
+            duplicate_of: None,
+            listing: None,
+            pending_extension: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        h.describe(fields);
+        h
+    }
+}
+
 impl Hazard {
     /// Writes the descriptive fields onto the hazard; returns the names of
     /// the fields that changed.

@@ -351,55 +351,17 @@ impl Service {
             None => self.actor_display_name(&mut tx, ctx).await?,
         };
         let num = store::next_number(&mut tx, "hazard").await?;
-        let mut h = Hazard {
-            id: HazardId::new(),
-            num,
-            code: format!("YH{}-{:06}", today.year(), num),
-            campaign_id: area.as_ref().map(|a| a.campaign_id),
-            area_id: area.as_ref().map(|a| a.id),
+        let finding = Finding {
             unit,
-            name: String::new(),
-            description: String::new(),
-            location: None,
-            hazard_type: fields.hazard_type,
             source,
-            check_kind: fields.check_kind,
-            level: fields.level,
-            sub_grade: None,
-            manage_type: fields.manage_type,
-            cause: None,
-            cause_class: None,
-            measures: None,
-            funds: None,
-            contingency: None,
-            responsible_unit: None,
-            responsible_person: None,
-            responsible_phone: None,
-            deadline: None,
-            deadline_rule: None,
             found_at,
             found_by,
             found_by_user: ctx.actor().map(|a| a.user_id),
             found_by_unit,
-            assigned_by_unit: None,
-            accepting_unit: None,
-            state: HazardState::Reported,
-            major_report: None,
-            plan: None,
-            rectification: None,
-            submitted_at: None,
-            accepted_by: None,
-            closed_at: None,
-            acceptance_comment: None,
-            dismiss_reason: None,
-            duplicate_of: None,
-            listing: None,
-            pending_extension: None,
-            created_at: now,
-            updated_at: now,
-            version: 1,
         };
-        h.describe(&fields);
+        let mut h = Hazard::registered(HazardId::new(), num, format!("YH{}-{:06}", today.year(), num), finding, &fields, now);
+        h.campaign_id = area.as_ref().map(|a| a.campaign_id);
+        h.area_id = area.as_ref().map(|a| a.id);
         // Saying it was fixed on the spot makes a general hazard 即查即改.
         if fixed_on_spot && h.level == HazardLevel::General {
             h.manage_type = ManageType::Immediate;

@@ -880,55 +880,18 @@ impl ImportCtx<'_> {
                 }
             }
         };
-        let mut h = Hazard {
-            id: HazardId::new(),
-            num: 0,
-            code: String::new(),
-            campaign_id: None,
-            area_id: None,
+        let finding = Finding {
             unit: unit.clone(),
-            name: String::new(),
-            description: String::new(),
-            location: None,
-            hazard_type: fields.hazard_type,
             source,
-            check_kind: fields.check_kind,
-            level: fields.level,
-            sub_grade: None,
-            manage_type: fields.manage_type,
-            cause: None,
-            cause_class: None,
-            measures: None,
-            funds: None,
-            contingency: None,
-            responsible_unit: None,
-            responsible_person: None,
-            responsible_phone: None,
-            deadline,
-            deadline_rule: deadline.map(|_| DeadlineRule::Date),
             found_at,
             found_by: fields.found_by.clone().unwrap_or_else(|| self.actor_name.clone()),
             found_by_user: self.ctx.actor().map(|a| a.user_id),
             found_by_unit: found_by_unit.clone(),
-            assigned_by_unit: None,
-            accepting_unit: None,
-            state,
-            major_report: None,
-            plan: None,
-            rectification: None,
-            submitted_at: None,
-            accepted_by: None,
-            closed_at: None,
-            acceptance_comment: None,
-            dismiss_reason: None,
-            duplicate_of: None,
-            listing: None,
-            pending_extension: None,
-            created_at: self.now,
-            updated_at: self.now,
-            version: 1,
         };
-        h.describe(&fields);
+        let mut h = Hazard::registered(HazardId::new(), 0, String::new(), finding, &fields, self.now);
+        h.deadline = deadline;
+        h.deadline_rule = deadline.map(|_| DeadlineRule::Date);
+        h.state = state;
         h.responsible_person = text("responsible_person");
         h.responsible_phone = text("responsible_phone");
         if deadline.is_some() {

@@ -3,13 +3,12 @@
 //! name the file, who may see what, one event and one audit entry per
 //! upload, files taken with a transition, and no files on a closed hazard.
 
+use crate::{as_user, unit};
 use crate::scenario;
 use bihuan_domain::hazard::{HazardDraft, HazardState};
-use bihuan_domain::ids::{AttachmentId, HazardId, UnitId};
+use bihuan_domain::ids::{AttachmentId, HazardId};
 use bihuan_domain::role::Role;
-use bihuan_domain::unit::UnitDraft;
 use bihuan_domain::ErrorCode;
-use bihuan_service::accounts::NewUser;
 use bihuan_service::attachments::{AttachmentRole, Upload};
 use bihuan_service::hazards::{ActionInput, PlanInput};
 use bihuan_service::password::Hasher;
@@ -104,32 +103,6 @@ fn pdf() -> Vec<u8> {
 
 fn upload(bytes: Vec<u8>, name: &str, role: AttachmentRole) -> Upload {
     Upload { bytes, file_name: name.into(), role }
-}
-
-async fn unit(svc: &Service, parent: UnitId, name: &str, kind: &str) -> UnitId {
-    let d = UnitDraft {
-        name: name.into(),
-        kind: Some(kind.into()),
-        locality_kind: (kind == "locality").then(|| "village".into()),
-        ..Default::default()
-    };
-    svc.create_unit(&Ctx::system("t"), Some(parent), &d).await.unwrap().id
-}
-
-async fn as_user(svc: &Service, username: &str, role: Role, unit: UnitId) -> Ctx {
-    let u = NewUser {
-        username: username.into(),
-        display_name: format!("{username}姓名"),
-        unit_id: unit.to_string(),
-        role: role.as_str().into(),
-        password: "Attach-pass-1".into(),
-        ..Default::default()
-    };
-    let user = svc.create_user(&Ctx::system("t"), &u).await.unwrap();
-    let mut tx = svc.db.read().await.unwrap();
-    let actor = svc.actor_for(&mut tx, &user).await.unwrap();
-    tx.commit().await.unwrap();
-    Ctx::user(actor, None)
 }
 
 /// Timeline events and audit entries of a hazard.

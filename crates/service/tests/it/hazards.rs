@@ -2,44 +2,16 @@
 //! one event and one audit entry per change, overdue by the clock,
 //! extensions, listing, search and counts.
 
+use crate::{as_user, unit};
 use crate::{scenario, service_with_clock};
 use bihuan_domain::hazard::{Breakdown, HazardDraft, HazardOp, HazardState, MajorReport, GovernancePlan};
-use bihuan_domain::ids::UnitId;
 use bihuan_domain::role::Role;
-use bihuan_domain::unit::UnitDraft;
 use bihuan_domain::ErrorCode;
-use bihuan_service::accounts::NewUser;
 use bihuan_service::hazards::{ActionInput, PlanInput};
 use bihuan_service::{Ctx, Service};
 use bihuan_store::audit::AuditFilter;
 use bihuan_store::hazards::HazardFilter;
 use bihuan_store::Db;
-
-async fn unit(svc: &Service, parent: UnitId, name: &str, kind: &str) -> UnitId {
-    let d = UnitDraft {
-        name: name.into(),
-        kind: Some(kind.into()),
-        locality_kind: (kind == "locality").then(|| "village".into()),
-        ..Default::default()
-    };
-    svc.create_unit(&Ctx::system("t"), Some(parent), &d).await.unwrap().id
-}
-
-async fn as_user(svc: &Service, username: &str, role: Role, unit: UnitId) -> Ctx {
-    let u = NewUser {
-        username: username.into(),
-        display_name: format!("{username}姓名"),
-        unit_id: unit.to_string(),
-        role: role.as_str().into(),
-        password: "Hazard-pass-1".into(),
-        ..Default::default()
-    };
-    let user = svc.create_user(&Ctx::system("t"), &u).await.unwrap();
-    let mut tx = svc.db.read().await.unwrap();
-    let actor = svc.actor_for(&mut tx, &user).await.unwrap();
-    tx.commit().await.unwrap();
-    Ctx::user(actor, None)
-}
 
 fn act(action: &str) -> ActionInput {
     ActionInput { action: action.into(), ..Default::default() }

@@ -2,12 +2,12 @@
 //! messy office spreadsheet checked row by row, the three import modes, a
 //! GBK CSV, the scope of an import, and the national interface record.
 
+use crate::as_user;
 use crate::{scenario, service_with_clock};
 use bihuan_domain::hazard::{HazardDraft, HazardState, check_invariants};
 use bihuan_domain::ids::UnitId;
 use bihuan_domain::role::Role;
 use bihuan_domain::unit::UnitDraft;
-use bihuan_service::accounts::NewUser;
 use bihuan_service::hazards::ActionInput;
 use bihuan_service::ledger::{ImportMode, ImportReport, LedgerFormat, RowStatus, national_danger};
 use bihuan_service::{Ctx, Service};
@@ -25,22 +25,6 @@ pub(crate) async fn unit(svc: &Service, parent: UnitId, name: &str, kind: &str, 
         ..Default::default()
     };
     svc.create_unit(&Ctx::system("t"), Some(parent), &d).await.unwrap().id
-}
-
-pub(crate) async fn as_user(svc: &Service, username: &str, role: Role, unit: UnitId) -> Ctx {
-    let u = NewUser {
-        username: username.into(),
-        display_name: format!("{username}姓名"),
-        unit_id: unit.to_string(),
-        role: role.as_str().into(),
-        password: "Ledger-pass-1".into(),
-        ..Default::default()
-    };
-    let user = svc.create_user(&Ctx::system("t"), &u).await.unwrap();
-    let mut tx = svc.db.read().await.unwrap();
-    let actor = svc.actor_for(&mut tx, &user).await.unwrap();
-    tx.commit().await.unwrap();
-    Ctx::user(actor, None)
 }
 
 fn credit(org8: &str) -> String {

@@ -10,7 +10,12 @@ mod ledger;
 mod measures;
 mod notices;
 
+use bihuan_domain::ids::UnitId;
+use bihuan_domain::role::Role;
+use bihuan_domain::unit::UnitDraft;
+use bihuan_service::accounts::NewUser;
 use bihuan_service::password::Hasher;
+use bihuan_service::Ctx;
 use bihuan_service::{Service, Settings};
 use bihuan_store::Db;
 use bihuan_testkit::TestClock;
@@ -24,6 +29,34 @@ pub fn service(db: Db) -> Service {
 pub fn service_with_clock(db: Db) -> (Service, Arc<TestClock>) {
     let clock = Arc::new(TestClock::at(time::macros::datetime!(2021-05-01 10:00 +08:00)));
     (Service::new(db, clock.clone(), Settings { password: Hasher::for_tests(), ..Default::default() }), clock)
+}
+
+/// A unit under `parent`, of `kind` (a locality is a village).
+pub async fn unit(svc: &Service, parent: UnitId, name: &str, kind: &str) -> UnitId {
+    let d = UnitDraft {
+        name: name.into(),
+        kind: Some(kind.into()),
+        locality_kind: (kind == "locality").then(|| "village".into()),
+        ..Default::default()
+    };
+    svc.create_unit(&Ctx::system("t"), Some(parent), &d).await.unwrap().id
+}
+
+/// A new user of `role` in `unit`, acting.
+pub async fn as_user(svc: &Service, username: &str, role: Role, unit: UnitId) -> Ctx {
+    let u = NewUser {
+        username: username.into(),
+        display_name: format!("{username}姓名"),
+        unit_id: unit.to_string(),
+        role: role.as_str().into(),
+        password: "Service-pass-1".into(),
+        ..Default::default()
+    };
+    let user = svc.create_user(&Ctx::system("t"), &u).await.unwrap();
+    let mut tx = svc.db.read().await.unwrap();
+    let actor = svc.actor_for(&mut tx, &user).await.unwrap();
+    tx.commit().await.unwrap();
+    Ctx::user(actor, None)
 }
 
 /// One `async fn(Db)` scenario as a SQLite test and a PostgreSQL test.

@@ -4,13 +4,13 @@
 //! and one audit entry per change; overdue by the clock; scope; counts; the
 //! ledger export read back.
 
+use crate::as_user;
 use crate::{scenario, service_with_clock};
 use bihuan_domain::ids::{AreaId, MeasureId, UnitId};
 use bihuan_domain::measure::{MeasureBreakdown, MeasureDraft, MeasureOp, MeasureState};
 use bihuan_domain::role::Role;
 use bihuan_domain::ErrorCode;
 use bihuan_reports::{read_table, ColumnSpec};
-use bihuan_service::accounts::NewUser;
 use bihuan_service::ledger::LedgerFormat;
 use bihuan_service::measures::MeasureActionInput;
 use bihuan_service::{Ctx, Service};
@@ -18,22 +18,6 @@ use bihuan_store::audit::AuditFilter;
 use bihuan_store::measures::MeasureFilter;
 use bihuan_store::Db;
 use time::macros::date;
-
-async fn as_user(svc: &Service, username: &str, role: Role, unit: UnitId) -> Ctx {
-    let u = NewUser {
-        username: username.into(),
-        display_name: format!("{username}姓名"),
-        unit_id: unit.to_string(),
-        role: role.as_str().into(),
-        password: "Measure-pass-1".into(),
-        ..Default::default()
-    };
-    let user = svc.create_user(&Ctx::system("t"), &u).await.unwrap();
-    let mut tx = svc.db.read().await.unwrap();
-    let actor = svc.actor_for(&mut tx, &user).await.unwrap();
-    tx.commit().await.unwrap();
-    Ctx::user(actor, None)
-}
 
 fn act(action: &str) -> MeasureActionInput {
     MeasureActionInput { action: action.into(), ..Default::default() }
