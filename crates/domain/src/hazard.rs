@@ -368,7 +368,7 @@ impl Hazard {
     /// Overdue is derived, never stored: open, not yet handed in, and
     /// `today` is after the deadline. On the deadline day it is not overdue.
     pub fn is_overdue(&self, today: Date) -> bool {
-        self.days_overdue(today) > 0
+        self.state.is_pending_rectification() && self.days_overdue(today) > 0
     }
 
     /// Whole days past the deadline: while open, counted to `today`; once

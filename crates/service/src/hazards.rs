@@ -221,9 +221,11 @@ impl Service {
 
     /// Writes the event of a change and its audit entry.
     async fn record(&self, tx: &mut Tx, ctx: &Ctx, hazard: &Hazard, before: Option<&Hazard>, draft: &EventDraft) -> Result<HazardEvent> {
-        let (user, name, unit) = match &ctx.caller {
-            crate::Caller::User(a) => (Some(a.user_id), a.username.clone(), Some(a.unit_id)),
-            crate::Caller::System(n) => (None, n.clone(), None),
+        // The timeline shows people's names, not login names.
+        let name = self.actor_display_name(tx, ctx).await?;
+        let (user, unit) = match &ctx.caller {
+            crate::Caller::User(a) => (Some(a.user_id), Some(a.unit_id)),
+            crate::Caller::System(_) => (None, None),
         };
         let ev = store::append_event(
             tx,

@@ -145,6 +145,8 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(M::GET, "/hazards/{id}", User, get(ui_hazards::hazard_page)),
         r(M::POST, "/hazards/{id}/act", User, post(ui_hazards::hazard_act).layer(DefaultBodyLimit::disable())),
         r(M::POST, "/hazards/{id}/plan", User, post(ui_hazards::hazard_plan)),
+        r(M::GET, "/hazards/{id}/plan", User, get(ui_hazards::hazard_page_again)),
+        r(M::GET, "/hazards/{id}/act", User, get(ui_hazards::hazard_page_again)),
         r(M::POST, "/hazards/{id}/attachments", User, post(ui_hazards::hazard_attach).layer(DefaultBodyLimit::disable())),
         r(M::GET, "/hazards/import", User, get(ui_hazards::import_page)),
         r(M::POST, "/hazards/import", User, post(ui_hazards::import_submit).layer(DefaultBodyLimit::disable())),

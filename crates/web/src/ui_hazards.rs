@@ -10,7 +10,6 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use bihuan_domain::hazard::*;
 use bihuan_domain::ids::*;
 use bihuan_domain::model::Unit;
@@ -39,6 +38,8 @@ pub struct Row {
     state_class: &'static str,
     deadline: String,
     overdue_days: i64,
+    /// Closed after the deadline: by how many days.
+    late_days: i64,
     listed: bool,
     found: String,
 }
@@ -60,7 +61,8 @@ fn row(i: &HazardItem) -> Row {
             _ => "open",
         },
         deadline: h.deadline.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
-        overdue_days: i.days_overdue,
+        overdue_days: if h.state.is_open() { i.days_overdue } else { 0 },
+        late_days: if h.state == HazardState::Closed { i.days_overdue } else { 0 },
         listed: h.is_listed(),
         found: local_time(&h.found_at),
     }
@@ -323,10 +325,17 @@ fn event_row(e: &HazardEvent) -> EventRow {
         None => e.to_state.label_zh().to_string(),
         _ => String::new(),
     };
-    let mut comment = e.comment.clone().unwrap_or_default();
-    if let Some(d) = e.data.get("deadline").and_then(|d| d.as_str()) {
-        comment = format!("{comment}{}整改期限 {d}", if comment.is_empty() { "" } else { "；" });
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(approved) = e.data.get("approved").and_then(|a| a.as_bool()) {
+        parts.push(if approved { "同意延期".into() } else { "不同意延期".into() });
     }
+    if let Some(c) = e.comment.as_deref().map(|c| c.trim().trim_end_matches(['。', '；', ';', '.']).to_string()).filter(|c| !c.is_empty()) {
+        parts.push(c);
+    }
+    if let Some(d) = e.data.get("deadline").and_then(|d| d.as_str()) {
+        parts.push(format!("整改期限 {d}"));
+    }
+    let comment = parts.join("；");
     EventRow { at: local_time(&e.at), who: e.actor_name.clone(), what: event_label(&e.action), change, comment }
 }
 
@@ -348,11 +357,20 @@ struct HazardPage {
     photos_before: Vec<Attachment>,
     photos_after: Vec<Attachment>,
     documents: Vec<Attachment>,
+    /// What the user typed into the form that failed, to show it again.
+    typed: std::collections::HashMap<String, String>,
+    /// The action whose form failed (kept open).
+    failed: String,
 }
 
 impl HazardPage {
     fn may(&self, op: &str) -> bool {
         self.can.contains(&op)
+    }
+
+    /// What the user typed into `key` of the failed `action` form, or `default`.
+    fn val(&self, action: &str, key: &str, default: &str) -> String {
+        if self.failed == action { self.typed.get(key).cloned().unwrap_or_default() } else { default.to_string() }
     }
 }
 
@@ -374,7 +392,15 @@ pub struct DoneQuery {
     done: Option<String>,
 }
 
-async fn hazard_view(s: &AppState, user: &PageUser, id: &str, errors: Vec<String>, flash: Option<Flash>, status: axum::http::StatusCode) -> Response {
+async fn hazard_view(
+    s: &AppState,
+    user: &PageUser,
+    id: &str,
+    errors: Vec<String>,
+    flash: Option<Flash>,
+    status: axum::http::StatusCode,
+    typed: &Posted,
+) -> Response {
     let Some(hid) = HazardId::parse(id) else { return error_page(nav(user), &DomainError::not_found("隐患", "Hazard")) };
     let d = match s.svc.hazard_detail(&user.0.ctx(), hid).await {
         Ok(d) => d,
@@ -401,13 +427,15 @@ async fn hazard_view(s: &AppState, user: &PageUser, id: &str, errors: Vec<String
         photos_before,
         photos_after,
         documents,
+        typed: typed.fields.iter().cloned().collect(),
+        failed: typed.get("action").to_string(),
         d,
     };
     (status, render(&page)).into_response()
 }
 
 pub async fn hazard_page(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> Response {
-    hazard_view(&s, &user, &id, vec![], done_flash(q.done.as_deref()), axum::http::StatusCode::OK).await
+    hazard_view(&s, &user, &id, vec![], done_flash(q.done.as_deref()), axum::http::StatusCode::OK, &Posted::default()).await
 }
 
 /// One action form: every field optional, sent as text.
@@ -510,6 +538,7 @@ pub async fn hazard_act(State(s): State<AppState>, user: PageUser, Path(id): Pat
         return error_page(nav(&user), &e.0);
     }
     let Some(hid) = HazardId::parse(&id) else { return error_page(nav(&user), &DomainError::not_found("隐患", "Hazard")) };
+    let typed = &posted;
     let result = match (f.input(), posted.uploads()) {
         (Ok(input), Ok(files)) => s.svc.act_on_hazard_with_files(&user.0.ctx(), hid, &input, files).await.map(|(h, _)| h),
         (Err(e), _) | (_, Err(e)) => Err(e),
@@ -517,7 +546,7 @@ pub async fn hazard_act(State(s): State<AppState>, user: PageUser, Path(id): Pat
     match result {
         Ok(_) => Redirect::to(&format!("/hazards/{id}?done={}", f.action)).into_response(),
         Err(e) => match page_errors(&e) {
-            Some((msgs, status)) => hazard_view(&s, &user, &id, msgs, None, status).await,
+            Some((msgs, status)) => hazard_view(&s, &user, &id, msgs, None, status, typed).await,
             None => error_page(nav(&user), &e),
         },
     }
@@ -557,7 +586,13 @@ pub struct PlanForm {
     safety_and_contingency: Option<String>,
 }
 
-pub async fn hazard_plan(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Form(f): Form<PlanForm>) -> Response {
+pub async fn hazard_plan(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, posted: Posted) -> Response {
+    let f: PlanForm = match posted.parse() {
+        Ok(f) => f,
+        Err(e) => return error_page(nav(&user), &e),
+    };
+    let mut typed = Posted { fields: posted.fields.clone(), files: Vec::new() };
+    typed.fields.push(("action".into(), "plan".into()));
     if let Err(e) = user.0.check_csrf(&f.csrf) {
         return error_page(nav(&user), &e.0);
     }
@@ -588,7 +623,7 @@ pub async fn hazard_plan(State(s): State<AppState>, user: PageUser, Path(id): Pa
     match s.svc.plan_hazard(&user.0.ctx(), hid, &input).await {
         Ok(_) => Redirect::to(&format!("/hazards/{id}?done=plan")).into_response(),
         Err(e) => match page_errors(&e) {
-            Some((msgs, status)) => hazard_view(&s, &user, &id, msgs, None, status).await,
+            Some((msgs, status)) => hazard_view(&s, &user, &id, msgs, None, status, &typed).await,
             None => error_page(nav(&user), &e),
         },
     }
@@ -608,7 +643,7 @@ pub async fn hazard_attach(State(s): State<AppState>, user: PageUser, Path(id): 
     match result {
         Ok(_) => Redirect::to(&format!("/hazards/{id}?done=attach")).into_response(),
         Err(e) => match page_errors(&e) {
-            Some((msgs, status)) => hazard_view(&s, &user, &id, msgs, None, status).await,
+            Some((msgs, status)) => hazard_view(&s, &user, &id, msgs, None, status, &posted).await,
             None => error_page(nav(&user), &e),
         },
     }
@@ -640,10 +675,16 @@ impl ImportPage {
 }
 
 pub async fn import_page(user: PageUser) -> Response {
+    if user.0.actor.role == bihuan_domain::role::Role::Leader {
+        return error_page(nav(&user), &DomainError::forbidden());
+    }
     render(&ImportPage { nav: nav(&user), flash: None, csrf: user.0.csrf().to_string(), report: None, errors: vec![] })
 }
 
 pub async fn import_submit(State(s): State<AppState>, user: PageUser, posted: Posted) -> Response {
+    if user.0.actor.role == bihuan_domain::role::Role::Leader {
+        return error_page(nav(&user), &DomainError::forbidden());
+    }
     if let Err(e) = user.0.check_csrf(posted.get("csrf")) {
         return error_page(nav(&user), &e.0);
     }
@@ -656,4 +697,9 @@ pub async fn import_submit(State(s): State<AppState>, user: PageUser, posted: Po
         Ok(r) => render(&page(Some(r), vec![])),
         Err(e) => (crate::error::status_of(e.code), render(&page(None, messages(&e)))).into_response(),
     }
+}
+
+/// A reload of a form's address (after an error was shown there) shows the hazard.
+pub async fn hazard_page_again(State(s): State<AppState>, user: PageUser, Path(id): Path<String>) -> Response {
+    hazard_view(&s, &user, &id, vec![], None, axum::http::StatusCode::OK, &Posted::default()).await
 }
