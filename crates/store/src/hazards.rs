@@ -704,9 +704,13 @@ fn where_clause(engine: Engine, args: &mut Args, scope: &HazardScope, f: &Hazard
     if let Some(a) = f.area_id {
         w.push(format!("h.area_id = {}", args.push(P::Uuid(a.0))));
     }
-    let mut in_list = |col: &str, vals: Vec<&'static str>, args: &mut Args| {
+    // Codes of closed vocabularies are written as literals (they come from
+    // our enums, never from input): the planner can then match the partial
+    // indexes over open hazards.
+    let mut in_list = |col: &str, vals: Vec<&'static str>, _args: &mut Args| {
         if !vals.is_empty() {
-            w.push(format!("h.{col} IN ({})", args.list(vals.into_iter().map(|v| P::Text(v.into())))));
+            let literals: Vec<String> = vals.into_iter().map(|v| format!("'{}'", v.replace('\'', ""))).collect();
+            w.push(format!("h.{col} IN ({})", literals.join(", ")));
         }
     };
     in_list("level", f.levels.iter().map(|v| v.as_str()).collect(), args);
