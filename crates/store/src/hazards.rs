@@ -394,16 +394,10 @@ pub struct NewEvent<'a> {
 }
 
 pub async fn append_event(tx: &mut Tx, e: NewEvent<'_>) -> Result<HazardEvent> {
-    let seq: i32 = run!(tx, |c| {
-        sqlx::query_scalar::<_, i32>("SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS INTEGER) FROM hazard_event WHERE hazard_id = $1")
-            .bind(e.hazard_id.0)
-            .fetch_one(&mut *c)
-            .await?
-    });
-    let ev = HazardEvent {
+    let mut ev = HazardEvent {
         id: HazardEventId::new(),
         hazard_id: e.hazard_id,
-        seq,
+        seq: 0,
         at: e.at,
         actor_user_id: e.actor_user_id,
         actor_name: e.actor_name.to_string(),
@@ -414,26 +408,24 @@ pub async fn append_event(tx: &mut Tx, e: NewEvent<'_>) -> Result<HazardEvent> {
         comment: e.draft.comment.clone(),
         data: e.draft.data.clone(),
     };
-    let data = to_json(&ev.data)?;
-    let sql = "INSERT INTO hazard_event (id, hazard_id, seq, at, actor_user_id, actor_name, actor_unit_id, action, from_state, to_state, \
-               comment, data_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
-    run!(tx, |c| {
-        sqlx::query(sql)
-            .bind(ev.id.0)
-            .bind(ev.hazard_id.0)
-            .bind(ev.seq)
-            .bind(Ts(ev.at))
-            .bind(ev.actor_user_id.map(|u| u.0))
-            .bind(&ev.actor_name)
-            .bind(ev.actor_unit_id.map(|u| u.0))
-            .bind(&ev.action)
-            .bind(ev.from_state.map(|s| s.as_str()))
-            .bind(ev.to_state.as_str())
-            .bind(&ev.comment)
-            .bind(&data)
-            .execute(&mut *c)
-            .await?;
-    });
+    ev.seq = crate::timeline::append(
+        tx,
+        crate::timeline::Timeline::Hazard,
+        crate::timeline::Row {
+            id: ev.id.0,
+            owner: ev.hazard_id.0,
+            at: ev.at,
+            actor_user_id: ev.actor_user_id.map(|u| u.0),
+            actor_name: &ev.actor_name,
+            actor_unit_id: ev.actor_unit_id.map(|u| u.0),
+            action: &ev.action,
+            from_state: ev.from_state.map(|s| s.as_str()),
+            to_state: ev.to_state.as_str(),
+            comment: ev.comment.as_deref(),
+            data: &ev.data,
+        },
+    )
+    .await?;
     Ok(ev)
 }
 

@@ -16,6 +16,7 @@ pub mod attachments;
 pub mod hazards;
 pub mod measures;
 mod sql;
+mod timeline;
 pub mod units;
 pub mod users;
 

@@ -189,16 +189,10 @@ pub struct NewMeasureEvent<'a> {
 }
 
 pub async fn append_event(tx: &mut Tx, e: NewMeasureEvent<'_>) -> Result<MeasureEvent> {
-    let seq: i32 = run!(tx, |c| {
-        sqlx::query_scalar::<_, i32>("SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS INTEGER) FROM measure_event WHERE measure_id = $1")
-            .bind(e.measure_id.0)
-            .fetch_one(&mut *c)
-            .await?
-    });
-    let ev = MeasureEvent {
+    let mut ev = MeasureEvent {
         id: MeasureEventId::new(),
         measure_id: e.measure_id,
-        seq,
+        seq: 0,
         at: e.at,
         actor_user_id: e.actor_user_id,
         actor_name: e.actor_name.to_string(),
@@ -209,26 +203,24 @@ pub async fn append_event(tx: &mut Tx, e: NewMeasureEvent<'_>) -> Result<Measure
         comment: e.draft.comment.clone(),
         data: e.draft.data.clone(),
     };
-    let data = serde_json::to_string(&ev.data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let sql = "INSERT INTO measure_event (id, measure_id, seq, at, actor_user_id, actor_name, actor_unit_id, action, from_state, to_state, \
-               comment, data_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
-    run!(tx, |c| {
-        sqlx::query(sql)
-            .bind(ev.id.0)
-            .bind(ev.measure_id.0)
-            .bind(ev.seq)
-            .bind(Ts(ev.at))
-            .bind(ev.actor_user_id.map(|u| u.0))
-            .bind(&ev.actor_name)
-            .bind(ev.actor_unit_id.map(|u| u.0))
-            .bind(&ev.action)
-            .bind(ev.from_state.map(|s| s.as_str()))
-            .bind(ev.to_state.as_str())
-            .bind(&ev.comment)
-            .bind(&data)
-            .execute(&mut *c)
-            .await?;
-    });
+    ev.seq = crate::timeline::append(
+        tx,
+        crate::timeline::Timeline::Measure,
+        crate::timeline::Row {
+            id: ev.id.0,
+            owner: ev.measure_id.0,
+            at: ev.at,
+            actor_user_id: ev.actor_user_id.map(|u| u.0),
+            actor_name: &ev.actor_name,
+            actor_unit_id: ev.actor_unit_id.map(|u| u.0),
+            action: &ev.action,
+            from_state: ev.from_state.map(|s| s.as_str()),
+            to_state: ev.to_state.as_str(),
+            comment: ev.comment.as_deref(),
+            data: &ev.data,
+        },
+    )
+    .await?;
     Ok(ev)
 }
 
