@@ -392,7 +392,7 @@ impl Service {
         let now = hz::Now { at: self.now(), today: self.today(), calendar: &calendar };
         let (mut next, event) = hz::apply(&h, &action, &now)?;
         next.version = h.version + 1;
-        store::update(tx, &next, h.version).await?;
+        store::update(tx, &h, &next).await?;
         match &action {
             Action::List(l) => store::insert_listing(tx, h.id, l, now.at).await?,
             Action::RequestExtension { .. } => {
@@ -576,7 +576,7 @@ impl Service {
         }
         next.updated_at = self.now();
         next.version = h.version + 1;
-        store::update(&mut tx, &next, h.version).await?;
+        store::update(&mut tx, &h, &next).await?;
         let ev = EventDraft { action: "edit".into(), from_state: Some(h.state), to_state: h.state, comment: None, data: serde_json::json!({ "changed": changed }) };
         self.record(&mut tx, ctx, &next, Some(&h), &ev).await?;
         tx.commit().await?;
@@ -633,7 +633,7 @@ impl Service {
         }
         next.updated_at = self.now();
         next.version = h.version + 1;
-        store::update(&mut tx, &next, h.version).await?;
+        store::update(&mut tx, &h, &next).await?;
         let missing: Vec<String> = next.submission_gaps().into_iter().map(|f| f.field).collect();
         let ev = EventDraft {
             action: "plan".into(),
@@ -691,50 +691,69 @@ impl Service {
         let scope = hazard_scope(ctx);
         let today = self.today();
         let mut tx = self.db.read().await?;
-        let total = store::tally(&mut tx, &scope, filter, today, None, None).await?.into_iter().next().unwrap_or_default();
         let root: Option<UnitPath> = filter.within.clone().or_else(|| match &scope {
             HazardScope::Visible { subtree, .. } => Some(subtree.clone()),
             HazardScope::All => None,
         });
+        let counts = store::tally(&mut tx, &scope, filter, today, by, root.as_ref()).await?;
         let groups = match by {
             None => vec![],
             Some(b) => {
-                let tallies = store::tally(&mut tx, &scope, filter, today, Some(b), root.as_ref()).await?;
-                let mut out = Vec::with_capacity(tallies.len());
-                for t in tallies {
-                    let (zh, en) = self.group_label(&mut tx, b, &t.key).await?;
-                    out.push(Rates::new(t, zh, en));
-                }
-                out
+                let labels = self.group_labels(&mut tx, b, &counts.groups).await?;
+                counts.groups.into_iter().zip(labels).map(|(t, (zh, en))| Rates::new(t, zh, en)).collect()
             }
         };
         tx.commit().await?;
-        Ok(HazardStats { today: today.to_string(), total: Rates::new(total, "合计".into(), "Total".into()), by, groups })
+        Ok(HazardStats { today: today.to_string(), total: Rates::new(counts.total, "合计".into(), "Total".into()), by, groups })
     }
 
-    async fn group_label(&self, tx: &mut Tx, by: Breakdown, key: &str) -> Result<(String, String)> {
+    /// Chinese and English labels of the groups' keys, in order (units and
+    /// areas looked up together, not one query per group).
+    async fn group_labels(&self, tx: &mut Tx, by: Breakdown, groups: &[hz::Tally]) -> Result<Vec<(String, String)>> {
         let pair = |zh: &str, en: &str| (zh.to_string(), en.to_string());
+        let keys = groups.iter().map(|g| g.key.as_str());
         Ok(match by {
-            Breakdown::Level => HazardLevel::parse(key).map(|v| pair(v.label_zh(), v.label_en())).unwrap_or_else(|| pair(key, key)),
-            Breakdown::Source => HazardSource::parse(key).map(|v| pair(v.label_zh(), v.label_en())).unwrap_or_else(|| pair(key, key)),
-            Breakdown::State => HazardState::parse(key).map(|v| pair(v.label_zh(), v.label_en())).unwrap_or_else(|| pair(key, key)),
-            Breakdown::Month => pair(key, key),
-            Breakdown::Area => match AreaId::parse(key) {
-                None => pair("未分领域", "No area"),
-                Some(id) => match campaigns::area(tx, id).await? {
-                    Some(a) => (a.short_name.clone().unwrap_or_else(|| a.name.clone()), a.code.clone()),
-                    None => pair(key, key),
-                },
-            },
-            Breakdown::Unit => {
-                let last = UnitPath::from_stored(key.to_string()).ids().last().copied();
-                match last {
-                    Some(id) => match units::get(tx, id).await? {
-                        Some(u) => (u.name.clone(), u.name),
-                        None => pair(key, key),
-                    },
-                    None => pair(key, key),
+            Breakdown::Level => {
+                keys.map(|k| HazardLevel::parse(k).map(|v| pair(v.label_zh(), v.label_en())).unwrap_or_else(|| pair(k, k))).collect()
+            }
+            Breakdown::Source => {
+                keys.map(|k| HazardSource::parse(k).map(|v| pair(v.label_zh(), v.label_en())).unwrap_or_else(|| pair(k, k))).collect()
+            }
+            Breakdown::State => {
+                keys.map(|k| HazardState::parse(k).map(|v| pair(v.label_zh(), v.label_en())).unwrap_or_else(|| pair(k, k))).collect()
+            }
+            Breakdown::Month => keys.map(|k| pair(k, k)).collect(),
+            Breakdown::Area => {
+                let mut known: std::collections::HashMap<AreaId, (String, String)> = std::collections::HashMap::new();
+                let mut out = Vec::new();
+                for k in keys {
+                    let Some(id) = AreaId::parse(k) else {
+                        out.push(pair("未分领域", "No area"));
+                        continue;
+                    };
+                    if !known.contains_key(&id) {
+                        // One look-up brings every area of the same campaign.
+                        if let Some(a) = campaigns::area(tx, id).await? {
+                            for a in campaigns::areas(tx, a.campaign_id).await? {
+                                known.insert(a.id, (a.short_name.clone().unwrap_or_else(|| a.name.clone()), a.code.clone()));
+                            }
+                        }
+                    }
+                    out.push(known.get(&id).cloned().unwrap_or_else(|| pair(k, k)));
                 }
+                out
+            }
+            Breakdown::Unit => {
+                let ids: Vec<Option<UnitId>> = keys.map(|k| UnitPath::from_stored(k.to_string()).ids().last().copied()).collect();
+                let names = store::unit_names(tx, &ids.iter().flatten().copied().collect::<Vec<_>>()).await?;
+                groups
+                    .iter()
+                    .zip(ids)
+                    .map(|(g, id)| match id.and_then(|id| names.get(&id)) {
+                        Some(u) => (u.name.clone(), u.name.clone()),
+                        None => pair(&g.key, &g.key),
+                    })
+                    .collect()
             }
         })
     }

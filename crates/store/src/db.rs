@@ -120,6 +120,7 @@ impl Db {
             Db::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
             Db::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
+        crate::hazard_tally::fill_if_empty(self).await?;
         Ok(())
     }
 

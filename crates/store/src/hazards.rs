@@ -112,6 +112,12 @@ async fn unit_refs(tx: &mut Tx, ids: &[Uuid]) -> Result<HashMap<Uuid, UnitRef>> 
     Ok(out)
 }
 
+/// Units by id (labels of a breakdown by unit).
+pub async fn unit_names(tx: &mut Tx, ids: &[UnitId]) -> Result<HashMap<UnitId, UnitRef>> {
+    let ids: Vec<Uuid> = ids.iter().map(|u| u.0).collect();
+    Ok(unit_refs(tx, &ids).await?.into_iter().map(|(k, v)| (UnitId(k), v)).collect())
+}
+
 /// Current listings and pending extension requests of some hazards.
 async fn attachments_of(tx: &mut Tx, ids: &[Uuid]) -> Result<(HashMap<Uuid, Listing>, HashMap<Uuid, ExtensionRequest>)> {
     let mut listings = HashMap::new();
@@ -288,11 +294,14 @@ pub async fn insert(tx: &mut Tx, h: &Hazard) -> Result<()> {
     let placeholders = (1..=args.params.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
     let sql = format!("INSERT INTO hazard ({COLUMNS}) VALUES ({placeholders})");
     run!(tx, |c| bind_all!(sqlx::query(&sql), args).execute(&mut *c).await?.rows_affected());
+    crate::hazard_tally::record(tx, None, h).await?;
     set_search(tx, h).await
 }
 
-/// Writes `h` over the stored row if the stored version is `expected`.
-pub async fn update(tx: &mut Tx, h: &Hazard, expected: i64) -> Result<()> {
+/// Writes `h` over the stored row `old` if the stored version is still
+/// `old.version`.
+pub async fn update(tx: &mut Tx, old: &Hazard, h: &Hazard) -> Result<()> {
+    let expected = old.version;
     let mut args = Args::default();
     bind_hazard(&mut args, h)?;
     let sets = COLUMNS
@@ -309,6 +318,7 @@ pub async fn update(tx: &mut Tx, h: &Hazard, expected: i64) -> Result<()> {
     if n == 0 {
         return Err(StoreError::Stale);
     }
+    crate::hazard_tally::record(tx, Some(old), h).await?;
     set_search(tx, h).await
 }
 
@@ -668,7 +678,7 @@ const OPEN_PENDING: &str = "('reported', 'assigned', 'rectifying')";
 
 /// Builds the WHERE clause for a scope and filter. Returns `None` when the
 /// filter can match nothing (a search with no searchable text).
-fn where_clause(engine: Engine, args: &mut Args, scope: &HazardScope, f: &HazardFilter, today: Date) -> Option<String> {
+pub(crate) fn where_clause(engine: Engine, args: &mut Args, scope: &HazardScope, f: &HazardFilter, today: Date) -> Option<String> {
     let mut w: Vec<String> = Vec::new();
     if let HazardScope::Visible { subtree, led_areas, named_under } = scope {
         let (lo, hi) = subtree_range(subtree.as_str());
@@ -828,7 +838,54 @@ pub async fn export_page(tx: &mut Tx, scope: &HazardScope, f: &HazardFilter, tod
 
 // ---- counts and rates ----
 
-pub async fn tally(tx: &mut Tx, scope: &HazardScope, f: &HazardFilter, today: Date, by: Option<Breakdown>, unit_root: Option<&UnitPath>) -> Result<Vec<Tally>> {
+/// Counts of the hazards in `scope` matching `f`: the total and, with `by`,
+/// the groups (units one level below `unit_root`, or below the roots).
+#[derive(Clone, Debug, Default)]
+pub struct Counts {
+    pub total: Tally,
+    pub groups: Vec<Tally>,
+}
+
+/// Counts and rates for a dashboard. Read from the maintained counts
+/// (`hazard_tally`) when the filter allows, with overdue counted from the
+/// open hazards; otherwise counted from the hazards themselves.
+pub async fn tally(tx: &mut Tx, scope: &HazardScope, f: &HazardFilter, today: Date, by: Option<Breakdown>, unit_root: Option<&UnitPath>) -> Result<Counts> {
+    let groups = match crate::hazard_tally::node_for(scope, f) {
+        Some(node) => {
+            let mut groups = crate::hazard_tally::read(tx, &node, f, by).await?;
+            if !groups.is_empty() {
+                let overdue_only = HazardFilter { overdue: Some(true), ..f.clone() };
+                let overdue = scan_tally(tx, scope, &overdue_only, today, by, unit_root).await?;
+                for o in overdue {
+                    if let Some(g) = groups.iter_mut().find(|g| g.key == o.key) {
+                        g.overdue = o.total;
+                    }
+                }
+            }
+            groups
+        }
+        None => scan_tally(tx, scope, f, today, by, unit_root).await?,
+    };
+    let mut total = Tally::default();
+    for g in &groups {
+        crate::hazard_tally::add(&mut total, g);
+    }
+    Ok(Counts { total, groups: if by.is_some() { groups } else { vec![] } })
+}
+
+/// The same counts as [`tally`], always computed from the hazards
+/// themselves (for checking the maintained counts).
+pub async fn tally_scanned(tx: &mut Tx, scope: &HazardScope, f: &HazardFilter, today: Date, by: Option<Breakdown>, unit_root: Option<&UnitPath>) -> Result<Counts> {
+    let groups = scan_tally(tx, scope, f, today, by, unit_root).await?;
+    let mut total = Tally::default();
+    for g in &groups {
+        crate::hazard_tally::add(&mut total, g);
+    }
+    Ok(Counts { total, groups: if by.is_some() { groups } else { vec![] } })
+}
+
+/// Counts by scanning the hazards in scope.
+async fn scan_tally(tx: &mut Tx, scope: &HazardScope, f: &HazardFilter, today: Date, by: Option<Breakdown>, unit_root: Option<&UnitPath>) -> Result<Vec<Tally>> {
     let engine = tx.engine();
     let mut args = Args::default();
     let Some(w) = where_clause(engine, &mut args, scope, f, today) else { return Ok(vec![]) };
@@ -843,7 +900,7 @@ pub async fn tally(tx: &mut Tx, scope: &HazardScope, f: &HazardFilter, today: Da
         (Some(Breakdown::Month), Engine::Postgres) => "to_char(h.found_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')".into(),
         (Some(Breakdown::Unit), _) => {
             // The path segment one level below the root: 32 hex digits and a slash.
-            let len = unit_root.map(|p| p.as_str().len()).unwrap_or(0) as i64;
+            let len = unit_root.map(|p| p.as_str().len()).unwrap_or(1) as i64;
             format!("substr(h.unit_path, 1, CAST({} AS INTEGER))", args.push(P::Int(len + 33)))
         }
     };
@@ -883,9 +940,7 @@ pub async fn tally(tx: &mut Tx, scope: &HazardScope, f: &HazardFilter, today: Da
             major: major.unwrap_or(0),
         })
         .collect();
-    if by.is_none() && out.is_empty() {
-        out.push(Tally::default());
-    }
+    out.retain(|t| t.total != 0);
     Ok(out)
 }
 
