@@ -14,6 +14,7 @@ pub mod calendar;
 pub mod campaigns;
 pub mod attachments;
 pub mod hazards;
+pub mod idempotency;
 pub mod measures;
 mod sql;
 mod timeline;
