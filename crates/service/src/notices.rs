@@ -166,7 +166,19 @@ pub fn listing_notice(h: &Hazard, l: &Listing, cc: Option<&str>) -> OfficialDocu
     body.push(Block::Paragraph("逾期未完成治理或者治理不到位的，我单位将依法依规严肃处理，并追究有关人员的责任。".into()));
     body.push(Block::Paragraph("特此通知。".into()));
     doc.body = body;
-    doc.closing = Closing { signature_lines: vec![], issuer: Some(l.supervising_unit_name.clone()), seal: Seal::Stamped, date: Some(l.listed_on) };
+    // 签发人: GB/T 9704-2012 (7.2.4) prints it in the 版头 of upward
+    // documents (上行文) only, where the higher authority needs to know who
+    // answers for a request; this notice goes down to an enterprise, so the
+    // 版头 keeps the centred 发文字号 of a 下行文. The standard has no place for
+    // it in a downward document, but the listing records who approved it and
+    // the enterprise should see that: it is printed as a line of its own
+    // after the body, directly above the issuing unit, its seal and the date
+    // it answers for.
+    let signature_lines = match l.signatory.trim() {
+        "" => vec![],
+        who => vec![SignatureLine { label: "签发人".into(), value: Some(who.to_string()), dated: false }],
+    };
+    doc.closing = Closing { signature_lines, issuer: Some(l.supervising_unit_name.clone()), seal: Seal::Stamped, date: Some(l.listed_on) };
     doc.colophon = Some(Colophon { cc: cc.map(str::to_string), printed_by: l.supervising_unit_name.clone(), printed_on: l.listed_on });
     doc
 }

@@ -86,9 +86,15 @@ async fn notices(db: Db) {
         "治理期间液氨储罐停止进料。",
         "红翔村第一网格",
         &h.code,
+        "签发人：赵六",
     ] {
         assert!(text.contains(needle), "{needle} missing from the notice: {text}");
     }
+    // After the body, before the issuing unit and the date, not in the 版头
+    // (that place is for upward documents).
+    let after_body = &text[text.find("特此通知。").unwrap() + "特此通知。".len()..];
+    assert!(after_body.starts_with("签发人：赵六镇安全生产专项整治三年行动领导小组办公室2021年5月1日"), "{after_body}");
+    assert_eq!(text.matches("签发人").count(), 1, "{text}");
 
     let (name, bytes) = svc.rectification_order_docx(&t.inspector, h.id).await.unwrap();
     assert_eq!(name, format!("整改指令书-{}.docx", h.code));
