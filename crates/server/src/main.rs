@@ -2,6 +2,7 @@
 //! the operator's commands.
 
 mod config;
+mod files_gc;
 mod ops;
 
 use anyhow::{bail, Context, Result};
@@ -70,6 +71,11 @@ enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// The attachment store.
+    Files {
+        #[command(subcommand)]
+        command: FilesCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -114,6 +120,16 @@ enum CalendarCommand {
         /// Check the file only; change nothing.
         #[arg(long)]
         check: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum FilesCommand {
+    /// List (or with --apply delete) stored files no attachment refers to,
+    /// older than an hour (so uploads in progress are left alone).
+    Gc {
+        #[arg(long)]
+        apply: bool,
     },
 }
 
@@ -385,6 +401,10 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Calendar { command: CalendarCommand::Import { file, year, check } } => {
             let svc = open(&config).await?;
             ops::import_calendar(&svc, &file, year, check).await
+        }
+        Command::Files { command: FilesCommand::Gc { apply } } => {
+            let svc = open(&config).await?;
+            files_gc::run(&svc, apply).await
         }
     }
 }

@@ -6,6 +6,7 @@
 
 use bihuan_domain::clock::Clock;
 use bihuan_domain::hazard::HazardDraft;
+use bihuan_domain::ids::HazardId;
 use bihuan_domain::role::Role;
 use bihuan_domain::unit::UnitDraft;
 use bihuan_service::accounts::NewUser;
@@ -181,7 +182,45 @@ async fn commands(url: String) {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("has no notice for 2029"), "{}", text(&out.stderr));
 
+    // Files: an upload refused after its photo was stored leaves an orphan; gc lists it, then deletes it.
+    let store = bihuan_files::FileStore::open(&files, Default::default()).unwrap();
+    let orphan = store.put(b"an orphan text file\n", Some("x.txt")).unwrap();
+    let kept = svc.file_store().unwrap().put(b"a young orphan\n", Some("y.txt")).unwrap();
+    let sha = &orphan.sha256;
+    let object = files.join("objects").join(&sha[0..2]).join(&sha[2..4]).join(sha);
+    let two_hours = std::time::Duration::from_secs(7200);
+    std::fs::OpenOptions::new().write(true).open(&object).unwrap().set_modified(std::time::SystemTime::now() - two_hours).unwrap();
+    let referenced = svc
+        .attach_to_hazard(&Ctx::system("t"), first_open(&svc).await, vec![upload(b"a referenced text file\n")], None)
+        .await
+        .unwrap();
+    let rsha = &referenced[0].sha256;
+    let robject = files.join("objects").join(&rsha[0..2]).join(&rsha[2..4]).join(rsha);
+    std::fs::OpenOptions::new().write(true).open(&robject).unwrap().set_modified(std::time::SystemTime::now() - two_hours).unwrap();
+    let out = bihuan(dir, &url, &["files", "gc"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listed = text(&out.stdout);
+    assert!(listed.contains(sha.as_str()) && !listed.contains(kept.sha256.as_str()) && !listed.contains(rsha.as_str()), "{listed}");
+    assert!(object.exists(), "a dry run deletes nothing");
+    let out = bihuan(dir, &url, &["files", "gc", "--apply"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("deleted 1 unreferenced files"), "{}", text(&out.stdout));
+    assert!(!object.exists() && robject.exists() && store.exists(&kept.sha256));
     svc.db.close().await;
+}
+
+async fn first_open(svc: &Service) -> HazardId {
+    let f = HazardFilter { limit: 500, ..Default::default() };
+    let items = svc.list_hazards(&Ctx::system("t"), &f).await.unwrap().0;
+    items.iter().find(|i| i.hazard.state.is_open()).unwrap().hazard.id
+}
+
+fn upload(bytes: &[u8]) -> bihuan_service::attachments::Upload {
+    bihuan_service::attachments::Upload {
+        role: bihuan_service::attachments::AttachmentRole::Document,
+        file_name: "记录.txt".into(),
+        bytes: bytes.to_vec(),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
