@@ -67,6 +67,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
@@ -277,6 +278,67 @@ impl FileStore {
         check_id(sha256).is_ok() && self.object_dir(sha256).join(sha256).is_file()
     }
 
+    /// Every stored file last written (or put again) longer than `age` ago,
+    /// with its size and age; and leftover temporary files (`.tmp-*`, from a
+    /// crash) as old, as paths. For the garbage collection: which of these no
+    /// record refers to is for the caller to say.
+    pub fn older_than(&self, age: Duration) -> Result<(Vec<AgedFile>, Vec<PathBuf>), FileError> {
+        let now = SystemTime::now();
+        let (mut files, mut temps) = (Vec::new(), Vec::new());
+        for a in read_dirs(&self.objects)? {
+            for b in read_dirs(&a)? {
+                for entry in fs::read_dir(&b)? {
+                    let entry = entry?;
+                    let meta = entry.metadata()?;
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    let file_age = now.duration_since(meta.modified()?).unwrap_or_default();
+                    if !meta.is_file() || file_age < age {
+                        continue;
+                    }
+                    if name.starts_with(".tmp-") {
+                        temps.push(entry.path());
+                    } else if check_id(&name).is_ok() && self.object_dir(&name) == b {
+                        files.push(AgedFile { sha256: name, size: meta.len(), age: file_age });
+                    }
+                }
+            }
+        }
+        files.sort_by(|x, y| x.sha256.cmp(&y.sha256));
+        Ok((files, temps))
+    }
+
+    /// Deletes a stored file and its thumbnail if it is still older than
+    /// `age`; returns whether it did. Safe against [`FileStore::put`] of the
+    /// same bytes at the same moment: the file is first renamed away, so a
+    /// put from then on writes it anew, and one that refreshed it just before
+    /// is seen by its age after the rename, and the file is put back.
+    pub fn remove_if_unused(&self, sha256: &str, age: Duration) -> Result<bool, FileError> {
+        check_id(sha256)?;
+        let dir = self.object_dir(sha256);
+        let path = dir.join(sha256);
+        let aside = dir.join(format!(".tmp-gc-{}-{sha256}", std::process::id()));
+        match fs::rename(&path, &aside) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+        let fresh = fs::metadata(&aside)
+            .and_then(|m| m.modified())
+            .map(|t| SystemTime::now().duration_since(t).unwrap_or_default() < age)?;
+        if fresh {
+            // Put again meanwhile: back in place (a new copy has the same bytes).
+            fs::rename(&aside, &path)?;
+            return Ok(false);
+        }
+        fs::remove_file(&aside)?;
+        match fs::remove_file(self.thumb_dir(sha256).join(format!("{sha256}.jpg"))) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(true)
+    }
+
     fn object_dir(&self, sha256: &str) -> PathBuf {
         let (a, b) = (
             sha256.get(0..2).unwrap_or("00"),
@@ -288,6 +350,33 @@ impl FileStore {
     fn thumb_dir(&self, sha256: &str) -> PathBuf {
         self.thumbs.join(sha256.get(0..2).unwrap_or("00"))
     }
+}
+
+/// A stored file and how long ago it was last written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgedFile {
+    pub sha256: String,
+    pub size: u64,
+    pub age: Duration,
+}
+
+/// The subdirectories of `dir` (none when `dir` is missing).
+fn read_dirs(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    match fs::read_dir(dir) {
+        Ok(entries) => {
+            for e in entries {
+                let e = e?;
+                if e.file_type()?.is_dir() {
+                    out.push(e.path());
+                }
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// Refuse empty and oversized files; return the hex SHA-256.
@@ -366,7 +455,14 @@ fn open_existing(path: &Path) -> Result<File, FileError> {
 fn write_atomic(base: &Path, dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
     let target = dir.join(name);
     if fs::metadata(&target).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64) {
-        return Ok(());
+        // Already there: mark it as just stored, so that the garbage
+        // collection's grace period ([`FileStore::remove_if_unused`]) covers
+        // this upload too. If it vanished meanwhile (collected), write it anew.
+        match touch(&target) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
     }
     create_dirs_durably(base, dir)?;
     let (temp_path, mut file) = create_temp(dir)?;
@@ -379,6 +475,11 @@ fn write_atomic(base: &Path, dir: &Path, name: &str, bytes: &[u8]) -> io::Result
     }
     temp.disarm();
     sync_dir(dir)
+}
+
+/// Sets a file's modification time to now.
+fn touch(path: &Path) -> io::Result<()> {
+    OpenOptions::new().write(true).open(path)?.set_modified(SystemTime::now())
 }
 
 fn create_dirs_durably(base: &Path, dir: &Path) -> io::Result<()> {

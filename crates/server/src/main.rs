@@ -2,6 +2,8 @@
 //! the operator's commands.
 
 mod config;
+mod files_gc;
+mod ops;
 
 use anyhow::{bail, Context, Result};
 use bihuan_domain::campaign::parse_plan;
@@ -58,6 +60,76 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// The hazard ledger (问题隐患清单台账): export and import.
+    Hazards {
+        #[command(subcommand)]
+        command: HazardsCommand,
+    },
+    /// The working-day calendar (法定节假日和调休).
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+    /// The attachment store.
+    Files {
+        #[command(subcommand)]
+        command: FilesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum HazardsCommand {
+    /// Write the ledger of the hazards matching the filters (xlsx with the timeline, or CSV).
+    Export {
+        /// xlsx or csv.
+        #[arg(long, default_value = "xlsx")]
+        format: String,
+        /// The file to write (replaced only once the export is complete).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Export what this user may see (default: everything).
+        #[arg(long = "as", value_name = "USER")]
+        as_user: Option<String>,
+        #[command(flatten)]
+        filters: ops::ExportFilters,
+    },
+    /// Check a ledger (xlsx, xls, ods, CSV) row by row and, with --apply, import it as a user.
+    /// Exit code 2 when rows are invalid.
+    Import {
+        file: std::path::PathBuf,
+        /// The user the hazards are registered by (their units, their name).
+        #[arg(long = "as", value_name = "USER")]
+        as_user: String,
+        /// `valid`: import the valid rows; `all-or-nothing`: import every row or none.
+        /// Without it: a dry run that writes nothing.
+        #[arg(long, value_name = "valid|all-or-nothing")]
+        apply: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Replace years of the holiday calendar from a file in the format of
+    /// calendars/cn-public-holidays.toml (every notice checked before any is written).
+    Import {
+        file: std::path::PathBuf,
+        /// Only this year of the file.
+        #[arg(long)]
+        year: Option<i32>,
+        /// Check the file only; change nothing.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum FilesCommand {
+    /// List (or with --apply delete) stored files no attachment refers to,
+    /// older than an hour (so uploads in progress are left alone).
+    Gc {
+        #[arg(long)]
+        apply: bool,
     },
 }
 
@@ -134,6 +206,10 @@ impl Clock for SystemClock {
 async fn main() {
     let cli = Cli::parse();
     if let Err(e) = run(cli).await {
+        if let Some(invalid) = e.downcast_ref::<ops::InvalidRows>() {
+            eprintln!("{invalid}");
+            std::process::exit(2);
+        }
         eprintln!("错误 / error: {e:#}");
         std::process::exit(1);
     }
@@ -308,6 +384,27 @@ async fn run(cli: Cli) -> Result<()> {
                 }
                 Err(b) => bail!("audit chain broken: {b} ({} entries verified before it)", report.checked),
             }
+        }
+        Command::Hazards { command } => {
+            let svc = open(&config).await?;
+            match command {
+                HazardsCommand::Export { format, out, as_user, filters } => {
+                    let ctx = ops::acting(&svc, as_user.as_deref()).await?;
+                    ops::export_hazards(&svc, &ctx, &format, &out, &filters).await
+                }
+                HazardsCommand::Import { file, as_user, apply } => {
+                    let ctx = ops::acting(&svc, Some(&as_user)).await?;
+                    ops::import_hazards(&svc, &ctx, &file, apply.as_deref()).await
+                }
+            }
+        }
+        Command::Calendar { command: CalendarCommand::Import { file, year, check } } => {
+            let svc = open(&config).await?;
+            ops::import_calendar(&svc, &file, year, check).await
+        }
+        Command::Files { command: FilesCommand::Gc { apply } } => {
+            let svc = open(&config).await?;
+            files_gc::run(&svc, apply).await
         }
     }
 }

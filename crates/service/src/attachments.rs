@@ -619,3 +619,73 @@ mod tests {
         }
     }
 }
+
+/// How long a stored file is spared after it was written (or put again),
+/// whether or not a record refers to it yet: an upload is stored before
+/// the transaction that records it commits.
+pub const ORPHAN_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// A stored file no attachment refers to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrphanFile {
+    pub sha256: String,
+    pub size: u64,
+    /// Since it was last written, in seconds.
+    pub age_seconds: u64,
+    /// Deleted by this run.
+    pub removed: bool,
+}
+
+/// What a garbage collection of the attachment store found and did.
+#[derive(Clone, Debug, Default)]
+pub struct FilesGc {
+    pub orphans: Vec<OrphanFile>,
+    /// Temporary files left by a crash, older than the grace period.
+    pub temporaries: Vec<std::path::PathBuf>,
+    /// Whether anything was deleted (otherwise a dry run).
+    pub applied: bool,
+}
+
+impl Service {
+    /// Finds the stored files that no attachment row refers to and that
+    /// are older than [`ORPHAN_GRACE`] (a hazard refused after its photos
+    /// were stored, a transaction rolled back), and with `apply` deletes
+    /// them, their thumbnails and stale temporary files. A file put again
+    /// meanwhile, or recorded meanwhile, is kept.
+    pub async fn collect_orphan_files(&self, apply: bool) -> Result<FilesGc> {
+        let svc = self.clone();
+        let (aged, temporaries) = join(tokio::task::spawn_blocking(move || {
+            svc.file_store()?.older_than(ORPHAN_GRACE).map_err(|e| DomainError::new(ErrorCode::Internal, e.zh(), e.en()))
+        }))
+        .await??;
+        let mut orphans = Vec::new();
+        let mut tx = self.db.read().await?;
+        for f in aged {
+            if store::references(&mut tx, &f.sha256).await? == 0 {
+                orphans.push(OrphanFile { sha256: f.sha256, size: f.size, age_seconds: f.age.as_secs(), removed: false });
+            }
+        }
+        tx.commit().await?;
+        if !apply {
+            return Ok(FilesGc { orphans, temporaries, applied: false });
+        }
+        let svc = self.clone();
+        let (orphans, temporaries) = join(tokio::task::spawn_blocking(move || {
+            let files = svc.file_store()?;
+            let mut done = Vec::with_capacity(orphans.len());
+            for mut o in orphans {
+                o.removed = files.remove_if_unused(&o.sha256, ORPHAN_GRACE).map_err(|e| DomainError::new(ErrorCode::Internal, e.zh(), e.en()))?;
+                done.push(o);
+            }
+            let mut removed_temps = Vec::new();
+            for t in temporaries {
+                if std::fs::remove_file(&t).is_ok() {
+                    removed_temps.push(t);
+                }
+            }
+            Ok::<_, DomainError>((done, removed_temps))
+        }))
+        .await??;
+        Ok(FilesGc { orphans, temporaries, applied: true })
+    }
+}

@@ -2,6 +2,7 @@
 //! find, count. Each command is one transaction that writes the hazard, its
 //! one timeline event and its one audit entry together.
 
+use crate::idempotency::{Claim, IdempotencyKey};
 use crate::{Ctx, Result, Service};
 use bihuan_domain::calendar::{DeadlineRule, WorkCalendar};
 use bihuan_domain::hazard::{self as hz, *};
@@ -15,6 +16,16 @@ use bihuan_store::{calendar as cal_store, campaigns, units, Tx};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+
+/// What a keyed write answers: the hazard, the files it added, and whether
+/// an earlier request with the same key had already done it (then nothing
+/// was written, and the hazard is as it is now).
+#[derive(Clone, Debug)]
+pub struct Keyed {
+    pub hazard: Hazard,
+    pub attachments: Vec<crate::attachments::Attachment>,
+    pub replayed: bool,
+}
 
 /// One hazard with everything its page shows.
 #[derive(Clone, Debug, Serialize)]
@@ -254,6 +265,31 @@ impl Service {
         fixed_on_spot: Option<&str>,
         files: Vec<crate::attachments::Upload>,
     ) -> Result<(Hazard, Vec<crate::attachments::Attachment>)> {
+        let r = self.report_hazard_keyed(ctx, None, draft, fixed_on_spot, files).await?;
+        Ok((r.hazard, r.attachments))
+    }
+
+    /// [`Service::report_hazard_with_files`] guarded by the user's
+    /// idempotency key (see [`crate::idempotency`]): the first request with
+    /// the key registers the hazard and records the key in the same
+    /// transaction; the same request again returns that hazard as it is now
+    /// (`replayed`) and registers nothing. The key covers what was typed
+    /// (the draft and the fix on the spot), not the photos: a form sent
+    /// again after Back has lost its files, and is still the same report.
+    pub async fn report_hazard_keyed(
+        &self,
+        ctx: &Ctx,
+        key: Option<&IdempotencyKey>,
+        draft: &HazardDraft,
+        fixed_on_spot: Option<&str>,
+        files: Vec<crate::attachments::Upload>,
+    ) -> Result<Keyed> {
+        let claim = Claim::new(ctx, key, "hazard.create", &(draft, fixed_on_spot));
+        if let Some(c) = &claim
+            && let Some(h) = self.replay(ctx, c).await?
+        {
+            return Ok(Keyed { hazard: h, attachments: Vec::new(), replayed: true });
+        }
         use crate::attachments::AttachmentRole;
         if let Some(actor) = ctx.actor()
             && let Some(unit) = draft.unit_id.as_deref().and_then(UnitId::parse)
@@ -288,8 +324,34 @@ impl Service {
             }
             None => h,
         };
+        if let Some(c) = &claim
+            && !self.record_key(&mut tx, c, "hazard", h.id.0).await?
+        {
+            // The same request, sent twice at once: the other one registered it.
+            tx.rollback().await?;
+            return self.replayed(ctx, c).await;
+        }
         tx.commit().await?;
-        Ok((h, added))
+        Ok(Keyed { hazard: h, attachments: added, replayed: false })
+    }
+
+    /// The hazard an earlier request with the claim's key made, as it is now.
+    async fn replay(&self, ctx: &Ctx, claim: &Claim<'_>) -> Result<Option<Hazard>> {
+        let mut tx = self.db.read().await?;
+        let h = match self.recorded(&mut tx, claim).await? {
+            Some(id) => Some(self.load_for(&mut tx, ctx, HazardId(id), HazardOp::Read, None).await?),
+            None => None,
+        };
+        tx.commit().await?;
+        Ok(h)
+    }
+
+    /// The answer to a request that lost the race to its twin.
+    async fn replayed(&self, ctx: &Ctx, claim: &Claim<'_>) -> Result<Keyed> {
+        match self.replay(ctx, claim).await? {
+            Some(hazard) => Ok(Keyed { hazard, attachments: Vec::new(), replayed: true }),
+            None => Err(crate::internal("an idempotency key without its record")),
+        }
     }
 
     /// Validates and inserts a new hazard in a new write transaction, and
@@ -429,17 +491,37 @@ impl Service {
 
     /// Moves a hazard on by one action.
     pub async fn act_on_hazard(&self, ctx: &Ctx, id: HazardId, input: &ActionInput) -> Result<Hazard> {
+        Ok(self.act_on_hazard_keyed(ctx, None, id, input).await?.hazard)
+    }
+
+    /// [`Service::act_on_hazard`] guarded by the user's idempotency key: the
+    /// same action on the same hazard sent again returns the hazard as it is
+    /// now (`replayed`) instead of acting twice or failing because the state
+    /// has moved on.
+    pub async fn act_on_hazard_keyed(&self, ctx: &Ctx, key: Option<&IdempotencyKey>, id: HazardId, input: &ActionInput) -> Result<Keyed> {
         let op = HazardOp::parse(input.action.trim())
             .filter(|o| !matches!(o, HazardOp::Read | HazardOp::Edit | HazardOp::Plan | HazardOp::Attach))
             .ok_or_else(|| {
                 DomainError::field("action", format!("未知的操作“{}”", input.action), format!("Unknown action '{}'", input.action))
             })?;
+        let claim = Claim::new(ctx, key, "hazard.action", &(id, input));
+        if let Some(c) = &claim
+            && let Some(h) = self.replay(ctx, c).await?
+        {
+            return Ok(Keyed { hazard: h, attachments: Vec::new(), replayed: true });
+        }
         let mut tx = self.db.begin().await?;
         let h = self.load_for(&mut tx, ctx, id, op, input.version).await?;
         let action = self.parse_action(&mut tx, ctx, &h, op, input).await?;
         let next = self.transition(&mut tx, ctx, h, action).await?;
+        if let Some(c) = &claim
+            && !self.record_key(&mut tx, c, "hazard", next.id.0).await?
+        {
+            tx.rollback().await?;
+            return self.replayed(ctx, c).await;
+        }
         tx.commit().await?;
-        Ok(next)
+        Ok(Keyed { hazard: next, attachments: Vec::new(), replayed: false })
     }
 
     async fn parse_action(&self, tx: &mut Tx, ctx: &Ctx, h: &Hazard, op: HazardOp, i: &ActionInput) -> Result<Action> {

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod campaigns;
 pub mod attachments;
 pub mod hazards;
+pub mod idempotency;
 pub mod ledger;
 pub mod measures;
 pub mod notices;

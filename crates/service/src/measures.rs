@@ -12,7 +12,7 @@ use bihuan_domain::measure::{self as ms, *};
 use bihuan_domain::permission::{Actor, Decision, Scope};
 use bihuan_domain::role::Role;
 use bihuan_domain::unit::UnitPath;
-use bihuan_domain::{DomainError, ErrorCode};
+use bihuan_domain::{DomainError, ErrorCode, FieldError};
 use bihuan_reports::{Cell, Column, CsvLedger, LedgerError, SheetSpec, XlsxLedger};
 use bihuan_store::measures::{self as store, MeasureFilter, MeasurePage, MeasureScope, NewMeasureEvent};
 use bihuan_store::{campaigns, units, Tx};
@@ -67,6 +67,49 @@ pub struct MeasureActionInput {
     pub verified_by: Option<String>,
     /// A new deadline (reopen).
     pub deadline: Option<String>,
+}
+
+/// A partial change of a measure (`PATCH`): a field left out stays as it
+/// is; `null` clears an optional field (`area_id`, `responsible_person`)
+/// and is refused for a required one. An empty `unit_id` or `area_id`
+/// keeps the current one, as in the form.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MeasurePatch {
+    /// The responsible unit (id).
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub unit_id: Option<Option<String>>,
+    /// The campaign's rectification area (id); `null` takes the measure out of its area.
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub area_id: Option<Option<String>>,
+    /// `system`, `mechanism`, `measure` (or 制度 / 机制 / 措施).
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub kind: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub content: Option<Option<String>>,
+    /// `null` (or an empty text) clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub responsible_person: Option<Option<String>>,
+    /// 完成时限, e.g. 2021-06-30; a moved deadline may not be in the past.
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub deadline: Option<Option<String>>,
+    /// The version the caller saw; a stale version is refused.
+    pub version: Option<i64>,
+}
+
+/// A field that is there, even as `null` (`Some(None)`); absent fields take
+/// the default (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 /// Counts and rates for a filter, with an optional breakdown.
@@ -294,12 +337,65 @@ impl Service {
         let f = draft.validate(false, crate::campaigns::parse_date)?;
         let mut tx = self.db.begin().await?;
         let m = self.load_measure_for(&mut tx, ctx, id, MeasureOp::Edit, version).await?;
+        let next = self.edit_measure_in(&mut tx, ctx, m, f, false).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// Changes only the fields the patch names (see [`MeasurePatch`]), with
+    /// the same checks and rights as [`Service::edit_measure`].
+    pub async fn patch_measure(&self, ctx: &Ctx, id: MeasureId, patch: &MeasurePatch) -> Result<Measure> {
+        let mut errors = Vec::new();
+        for (field, value, zh, en) in [
+            ("unit_id", &patch.unit_id, "责任单位", "The responsible unit"),
+            ("kind", &patch.kind, "类别", "The kind"),
+            ("title", &patch.title, "名称", "The title"),
+            ("content", &patch.content, "具体内容", "The content"),
+            ("deadline", &patch.deadline, "完成时限", "The deadline"),
+        ] {
+            if matches!(value, Some(None)) {
+                errors.push(FieldError::new(field, format!("{zh}不能清空"), format!("{en} cannot be cleared")));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(DomainError::invalid(errors));
+        }
+        let mut tx = self.db.begin().await?;
+        let m = self.load_measure_for(&mut tx, ctx, id, MeasureOp::Edit, patch.version).await?;
+        // The measure as it is, with what the patch says over it, checked as a whole.
+        let given = |v: &Option<Option<String>>, current: Option<String>| match v {
+            None => current,
+            Some(v) => v.clone(),
+        };
+        let draft = MeasureDraft {
+            unit_id: given(&patch.unit_id, Some(m.responsible_unit.id.to_string())),
+            area_id: given(&patch.area_id, m.area_id.map(|a| a.to_string())),
+            kind: given(&patch.kind, Some(m.kind.as_str().to_string())),
+            title: given(&patch.title, Some(m.title.clone())).unwrap_or_default(),
+            content: given(&patch.content, Some(m.content.clone())).unwrap_or_default(),
+            responsible_person: given(&patch.responsible_person, m.responsible_person.clone()),
+            deadline: given(&patch.deadline, Some(m.deadline.to_string())),
+        };
+        let f = draft.validate(false, crate::campaigns::parse_date)?;
+        let clear_area = matches!(patch.area_id, Some(None));
+        let next = self.edit_measure_in(&mut tx, ctx, m, f, clear_area).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// Applies checked fields to a measure loaded for editing in `tx`. An
+    /// empty unit or area keeps the current one, unless `clear_area`.
+    async fn edit_measure_in(&self, tx: &mut Tx, ctx: &Ctx, m: Measure, f: MeasureFields, clear_area: bool) -> Result<Measure> {
         let mut c = MeasureChanges::of(&m);
+        if clear_area {
+            c.area_id = None;
+            c.campaign_id = None;
+        }
         if let Some(u) = f.unit_id.filter(|u| *u != m.responsible_unit.id) {
-            c.responsible_unit = self.measure_unit(&mut tx, u, "unit_id").await?;
+            c.responsible_unit = self.measure_unit(tx, u, "unit_id").await?;
         }
         if let Some(a) = f.area_id.filter(|a| Some(*a) != m.area_id) {
-            let area = self.measure_area(&mut tx, a).await?;
+            let area = self.measure_area(tx, a).await?;
             c.area_id = Some(area.id);
             c.campaign_id = Some(area.campaign_id);
         }
@@ -319,9 +415,7 @@ impl Service {
                 d => d,
             })?;
         }
-        let next = self.measure_transition(&mut tx, ctx, &m, &MeasureAction::Edit(c)).await?;
-        tx.commit().await?;
-        Ok(next)
+        self.measure_transition(tx, ctx, &m, &MeasureAction::Edit(c)).await
     }
 
     /// Moves a measure on by one action.

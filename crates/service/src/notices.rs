@@ -5,7 +5,7 @@
 
 use crate::{Ctx, Result, Service};
 use bihuan_domain::clock::local_date;
-use bihuan_domain::hazard::{self as hz, Hazard, HazardLevel, HazardOp, Listing, UnitRef};
+use bihuan_domain::hazard::{self as hz, Hazard, HazardLevel, HazardOp, HazardSource, Listing, UnitRef};
 use bihuan_domain::ids::HazardId;
 use bihuan_domain::permission::Decision;
 use bihuan_domain::{DomainError, ErrorCode};
@@ -28,6 +28,55 @@ fn kind_words(h: &Hazard) -> &'static str {
         HazardLevel::Major => "重大事故隐患",
         HazardLevel::General => "事故隐患",
     }
+}
+
+/// How the hazard came to the issuer's notice, in the words a document
+/// opens with. An order must not say "we inspected you" about a hazard the
+/// enterprise reported itself, nor a notice "found by inspection" about a
+/// public report.
+struct HowFound {
+    /// Opens the 整改指令书, ending in "：" before the list of problems.
+    order: String,
+    /// Opens the 挂牌督办通知书, before "“name”重大事故隐患".
+    notice: String,
+    /// The order is the record of an inspection (检查/暗访), signed by the
+    /// inspectors; otherwise by the official handling it.
+    inspected: bool,
+}
+
+fn how_found(h: &Hazard) -> HowFound {
+    let date = docx::chinese_date(local_date(h.found_at));
+    let (order, notice, inspected) = match h.source {
+        HazardSource::Inspection => (
+            format!("{date}，我单位对你单位进行安全生产检查，经查，你单位存在下列问题："),
+            format!("{date}，经检查发现你单位存在"),
+            true,
+        ),
+        HazardSource::Unannounced => (
+            format!("{date}，我单位对你单位进行安全生产暗查暗访，发现你单位存在下列问题："),
+            format!("{date}，经暗查暗访发现你单位存在"),
+            true,
+        ),
+        HazardSource::SelfInspection => {
+            (format!("你单位于{date}自查发现并上报了下列问题："), format!("你单位于{date}自查上报存在"), false)
+        }
+        HazardSource::PublicReport => (
+            format!("{date}，我单位接到群众举报，经核查，你单位存在下列问题："),
+            format!("{date}，经核查群众举报，你单位存在"),
+            false,
+        ),
+        HazardSource::Assigned => (
+            format!("{date}，我单位收到上级交办的问题线索，经核查，你单位存在下列问题："),
+            format!("{date}，经核查上级交办的问题线索，你单位存在"),
+            false,
+        ),
+        HazardSource::Transferred => (
+            format!("{date}，我单位收到有关部门移交的问题线索，经核查，你单位存在下列问题："),
+            format!("{date}，经核查有关部门移交的问题线索，你单位存在"),
+            false,
+        ),
+    };
+    HowFound { order, notice, inspected }
 }
 
 /// The hazard's facts as "label：value" lines.
@@ -132,8 +181,8 @@ pub fn listing_notice(h: &Hazard, l: &Listing, cc: Option<&str>) -> OfficialDocu
     doc.masthead = Masthead::Red { issuer: l.supervising_unit_name.clone(), number: Some(l.document_number.clone()), signatory: None };
     doc.addressee = Some(h.unit.name.clone());
     let mut body = vec![Block::Paragraph(format!(
-        "{}，经检查发现你单位存在“{}”{}（隐患编号：{}）。为督促你单位及时消除隐患、防止事故发生，依据《中华人民共和国安全生产法》和《安全生产事故隐患排查治理暂行规定》的有关规定，经研究，决定对该隐患实行{}挂牌督办。现将有关事项通知如下。",
-        docx::chinese_date(local_date(h.found_at)),
+        "{}“{}”{}（隐患编号：{}）。为督促你单位及时消除隐患、防止事故发生，依据《中华人民共和国安全生产法》和《安全生产事故隐患排查治理暂行规定》的有关规定，经研究，决定对该隐患实行{}挂牌督办。现将有关事项通知如下。",
+        how_found(h).notice,
         h.name,
         kind,
         h.code,
@@ -166,7 +215,19 @@ pub fn listing_notice(h: &Hazard, l: &Listing, cc: Option<&str>) -> OfficialDocu
     body.push(Block::Paragraph("逾期未完成治理或者治理不到位的，我单位将依法依规严肃处理，并追究有关人员的责任。".into()));
     body.push(Block::Paragraph("特此通知。".into()));
     doc.body = body;
-    doc.closing = Closing { signature_lines: vec![], issuer: Some(l.supervising_unit_name.clone()), seal: Seal::Stamped, date: Some(l.listed_on) };
+    // 签发人: GB/T 9704-2012 (7.2.4) prints it in the 版头 of upward
+    // documents (上行文) only, where the higher authority needs to know who
+    // answers for a request; this notice goes down to an enterprise, so the
+    // 版头 keeps the centred 发文字号 of a 下行文. The standard has no place for
+    // it in a downward document, but the listing records who approved it and
+    // the enterprise should see that: it is printed as a line of its own
+    // after the body, directly above the issuing unit, its seal and the date
+    // it answers for.
+    let signature_lines = match l.signatory.trim() {
+        "" => vec![],
+        who => vec![SignatureLine { label: "签发人".into(), value: Some(who.to_string()), dated: false }],
+    };
+    doc.closing = Closing { signature_lines, issuer: Some(l.supervising_unit_name.clone()), seal: Seal::Stamped, date: Some(l.listed_on) };
     doc.colophon = Some(Colophon { cc: cc.map(str::to_string), printed_by: l.supervising_unit_name.clone(), printed_on: l.listed_on });
     doc
 }
@@ -185,8 +246,9 @@ pub fn rectification_order(h: &Hazard, issuer: &UnitRef, deadline: Date, issued:
         problem.push_str(&format!("（位置：{l}）"));
     }
     problem.push_str(&format!("（隐患编号：{}，{}）", h.code, h.level.label_zh()));
+    let found = how_found(h);
     doc.body = vec![
-        Block::Paragraph(format!("{}，我单位对你单位进行安全生产检查，经查，你单位存在下列问题：", docx::chinese_date(local_date(h.found_at)))),
+        Block::Paragraph(found.order),
         Block::Numbered(vec![problem]),
         Block::Paragraph(format!(
             "上述问题不符合安全生产法律、法规和国家标准或者行业标准的要求。依据《中华人民共和国安全生产法》的有关规定，现责令你单位于{}前整改完毕，并将整改情况书面报告我单位。",
@@ -196,15 +258,19 @@ pub fn rectification_order(h: &Hazard, issuer: &UnitRef, deadline: Date, issued:
         Block::Paragraph("逾期未整改或者整改不符合要求的，我单位将依法处理。".into()),
         Block::Paragraph("你单位如对本指令不服，可以自收到本指令书之日起六十日内依法申请行政复议，或者在六个月内依法提起行政诉讼；复议和诉讼期间，本指令不停止执行。".into()),
     ];
+    // Signed by the inspectors when it records an inspection; otherwise by
+    // the official who handles the report.
+    let (official, receiver, note) = if found.inspected {
+        ("检查人员（签名）", "被检查单位负责人（签收）", "本指令书一式两份，被检查单位和检查单位各执一份")
+    } else {
+        ("承办人员（签名）", "被责令整改单位负责人（签收）", "本指令书一式两份，被责令整改单位和下达指令单位各执一份")
+    };
     doc.closing = Closing {
-        signature_lines: vec![
-            SignatureLine::blank("检查人员（签名）"),
-            SignatureLine::blank("被检查单位负责人（签收）").dated(),
-        ],
+        signature_lines: vec![SignatureLine::blank(official), SignatureLine::blank(receiver).dated()],
         issuer: Some(issuer.name.clone()),
         seal: Seal::Placeholder("（印章）".into()),
         date: Some(issued),
     };
-    doc.note = Some("本指令书一式两份，被检查单位和检查单位各执一份".into());
+    doc.note = Some(note.into());
     doc
 }

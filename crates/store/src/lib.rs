@@ -15,6 +15,7 @@ pub mod campaigns;
 pub mod attachments;
 pub mod hazards;
 pub mod hazard_tally;
+pub mod idempotency;
 pub mod measures;
 mod sql;
 mod timeline;

@@ -4,12 +4,14 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bihuan_domain::hazard::*;
 use bihuan_domain::ids::*;
 use bihuan_domain::{DomainError, FieldError};
-use bihuan_service::hazards::{ActionInput, HazardDetail, HazardItem, HazardStats, PlanInput};
+use bihuan_service::hazards::{ActionInput, HazardDetail, HazardItem, HazardStats, Keyed, PlanInput};
+use bihuan_service::idempotency::IdempotencyKey;
 use bihuan_service::Ctx;
 use bihuan_store::hazards::HazardFilter;
 use serde::{Deserialize, Serialize};
@@ -187,12 +189,50 @@ pub struct NewHazard {
     pub fixed_on_spot: Option<String>,
 }
 
+/// The `Idempotency-Key` header, checked, if the request has one.
+pub fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<IdempotencyKey>> {
+    match headers.get(IDEMPOTENCY_KEY) {
+        None => Ok(None),
+        // A value that is not visible ASCII is refused like any malformed key.
+        Some(v) => Ok(Some(IdempotencyKey::parse(v.to_str().unwrap_or_default())?)),
+    }
+}
+
+/// The request header that makes a write safe to send again.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// The response header saying the answer is that of an earlier request with the same key.
+pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
+
+/// The answer to a keyed write: the hazard, with `Idempotent-Replayed: true`
+/// when an earlier request with the key had already done it.
+fn keyed_response(status: StatusCode, k: Keyed) -> Response {
+    let mut res = (status, Json(k.hazard)).into_response();
+    if k.replayed {
+        res.headers_mut().insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    }
+    res
+}
+
 /// Registers a hazard (发现登记).
+///
+/// Send an `Idempotency-Key` to make the request safe to repeat: a phone
+/// that lost the answer, or an offline draft sent again when the network
+/// returns, gets the hazard the first request registered (201, the hazard as
+/// it is now, `Idempotent-Replayed: true`) and nothing is registered twice.
 #[utoipa::path(post, path = "/api/v1/hazards", tag = "hazards", request_body = NewHazard,
-    responses((status = 201, body = Hazard), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn create_hazard(State(s): State<AppState>, me: CurrentUser, ApiJson(b): ApiJson<NewHazard>) -> ApiResult<(StatusCode, Json<Hazard>)> {
+    params(("Idempotency-Key" = Option<String>, Header, description = "A key the client makes once per report (a UUID is best; 8–255 visible \
+ASCII characters) and sends again, unchanged, with every retry of the same report — including an offline draft re-sent when the network \
+returns. The first request with the key registers the hazard and records the key in the same transaction; a repeat by the same user \
+within 24 hours registers nothing and answers 201 with that hazard as it is now and the header `Idempotent-Replayed: true`. The key covers \
+the JSON body: the same key with a different body is refused (422, field `idempotency_key`). Without the header every request registers \
+a hazard.")),
+    responses((status = 201, body = Hazard, headers(("Idempotent-Replayed" = String, description = "`true` when this answers an earlier request with the same key"))),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create_hazard(State(s): State<AppState>, me: CurrentUser, headers: HeaderMap, ApiJson(b): ApiJson<NewHazard>) -> ApiResult<Response> {
+    let key = idempotency_key(&headers)?;
     let fixed = b.fixed_on_spot.as_deref().map(str::trim).filter(|f| !f.is_empty());
-    Ok((StatusCode::CREATED, Json(s.svc.report_hazard(&me.ctx(), &b.draft, fixed).await?)))
+    let k = s.svc.report_hazard_keyed(&me.ctx(), key.as_ref(), &b.draft, fixed, Vec::new()).await?;
+    Ok(keyed_response(StatusCode::CREATED, k))
 }
 
 /// One hazard with its timeline, extension requests, listings and the
@@ -227,11 +267,21 @@ pub async fn plan_hazard(State(s): State<AppState>, me: CurrentUser, Path(id): P
 
 /// Moves the hazard on: assign, start, submit, fix_on_spot, accept, reject,
 /// dismiss, reopen, request_extension, decide_extension, list.
-#[utoipa::path(post, path = "/api/v1/hazards/{id}/actions", tag = "hazards", request_body = ActionInput, params(("id" = String, Path)),
-    responses((status = 200, body = Hazard), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
+///
+/// With an `Idempotency-Key`, the same action sent again answers 200 with
+/// the hazard as it is now and `Idempotent-Replayed: true`, instead of
+/// acting twice or failing because the hazard has moved on.
+#[utoipa::path(post, path = "/api/v1/hazards/{id}/actions", tag = "hazards", request_body = ActionInput,
+    params(("id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "As on `POST /api/v1/hazards`: one key per action, sent again unchanged \
+with every retry of it (an offline action re-sent when the network returns included); the key covers the hazard and the JSON body.")),
+    responses((status = 200, body = Hazard, headers(("Idempotent-Replayed" = String, description = "`true` when this answers an earlier request with the same key"))),
+        (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
-pub async fn act_on_hazard(State(s): State<AppState>, me: CurrentUser, Path(id): Path<String>, ApiJson(b): ApiJson<ActionInput>) -> ApiResult<Json<Hazard>> {
-    Ok(Json(s.svc.act_on_hazard(&me.ctx(), hazard_id(&id)?, &b).await?))
+pub async fn act_on_hazard(State(s): State<AppState>, me: CurrentUser, Path(id): Path<String>, headers: HeaderMap, ApiJson(b): ApiJson<ActionInput>) -> ApiResult<Response> {
+    let key = idempotency_key(&headers)?;
+    let k = s.svc.act_on_hazard_keyed(&me.ctx(), key.as_ref(), hazard_id(&id)?, &b).await?;
+    Ok(keyed_response(StatusCode::OK, k))
 }
 
 // ---- the working-day calendar ----

@@ -13,7 +13,7 @@ use bihuan_domain::ids::*;
 use bihuan_domain::measure::*;
 use bihuan_domain::{DomainError, FieldError};
 use bihuan_service::ledger::LedgerFormat;
-use bihuan_service::measures::{MeasureActionInput, MeasureDetail, MeasureItem, MeasureStats};
+use bihuan_service::measures::{MeasureActionInput, MeasureDetail, MeasureItem, MeasurePatch, MeasureStats};
 use bihuan_service::Ctx;
 use bihuan_store::measures::MeasureFilter;
 use serde::{Deserialize, Serialize};
@@ -206,22 +206,17 @@ pub async fn get_measure(State(s): State<AppState>, me: CurrentUser, Path(id): P
     Ok(Json(s.svc.measure_detail(&me.ctx(), measure_id(&id)?).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct MeasureEdit {
-    #[serde(flatten)]
-    pub draft: MeasureDraft,
-    /// The version the caller saw.
-    pub version: Option<i64>,
-}
-
-/// Changes an open measure's fields (the supervisor or the unit that put it
-/// on the list). An empty `unit_id` or `area_id` keeps the current one; a
-/// moved deadline may not be in the past.
-#[utoipa::path(patch, path = "/api/v1/measures/{id}", tag = "measures", request_body = MeasureEdit, params(("id" = String, Path)),
+/// Changes an open measure (the supervisor or the unit that put it on the
+/// list). Only the fields sent change: one left out stays as it is, `null`
+/// clears an optional one (`area_id`, `responsible_person`) and is refused
+/// for a required one. An empty `unit_id` or `area_id` keeps the current
+/// one; a moved deadline may not be in the past; `version` guards against
+/// overwriting a change made meanwhile (409).
+#[utoipa::path(patch, path = "/api/v1/measures/{id}", tag = "measures", request_body = MeasurePatch, params(("id" = String, Path)),
     responses((status = 200, body = Measure), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
-pub async fn edit_measure(State(s): State<AppState>, me: CurrentUser, Path(id): Path<String>, ApiJson(b): ApiJson<MeasureEdit>) -> ApiResult<Json<Measure>> {
-    Ok(Json(s.svc.edit_measure(&me.ctx(), measure_id(&id)?, &b.draft, b.version).await?))
+pub async fn edit_measure(State(s): State<AppState>, me: CurrentUser, Path(id): Path<String>, ApiJson(b): ApiJson<MeasurePatch>) -> ApiResult<Json<Measure>> {
+    Ok(Json(s.svc.patch_measure(&me.ctx(), measure_id(&id)?, &b).await?))
 }
 
 /// Moves the measure on: progress, complete (evidence required), verify,

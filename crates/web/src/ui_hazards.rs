@@ -17,6 +17,7 @@ use bihuan_domain::unit::UnitKind;
 use bihuan_domain::{DomainError, ErrorCode};
 use bihuan_service::attachments::{Attachment, AttachmentRole};
 use bihuan_service::hazards::{ActionInput, HazardDetail, HazardItem, HazardStats, PlanInput};
+use bihuan_service::idempotency::IdempotencyKey;
 use bihuan_service::ledger::{ImportMode, ImportReport};
 use bihuan_store::units::UnitFilter;
 use serde::Deserialize;
@@ -165,6 +166,10 @@ pub struct ReportForm {
     fixed: Option<String>,
     #[serde(default)]
     rectification: String,
+    /// The random key the server put in the form: sending the form again
+    /// (Back, a refresh, a retried request) registers nothing twice.
+    #[serde(default)]
+    submission_key: String,
 }
 
 #[derive(Template)]
@@ -199,7 +204,12 @@ async fn reportable_units(s: &AppState, user: &PageUser) -> Vec<Unit> {
     units
 }
 
-async fn report_view(s: &AppState, user: &PageUser, form: ReportForm, errors: Vec<String>, status: axum::http::StatusCode) -> Response {
+async fn report_view(s: &AppState, user: &PageUser, mut form: ReportForm, errors: Vec<String>, status: axum::http::StatusCode) -> Response {
+    // A form shown again after an error keeps its key (nothing was
+    // registered with it); a new form gets a new one.
+    if IdempotencyKey::parse(&form.submission_key).is_err() {
+        form.submission_key = IdempotencyKey::generate().as_str().to_string();
+    }
     let units = reportable_units(s, user).await;
     let choose_unit = units.len() <= 300;
     let mut areas = Vec::new();
@@ -289,8 +299,20 @@ pub async fn hazard_create(State(s): State<AppState>, user: PageUser, posted: Po
         Ok(u) => u,
         Err(e) => return report_view(&s, &user, f, messages(&e), crate::error::status_of(e.code)).await,
     };
-    match s.svc.report_hazard_with_files(&user.0.ctx(), &draft, fixed.as_deref(), uploads).await {
-        Ok((h, _)) => Redirect::to(&format!("/hazards/{}?done=create", h.id)).into_response(),
+    // Forms from before submission keys (or with a mangled one) still work, unguarded.
+    let key = IdempotencyKey::parse(&f.submission_key).ok();
+    match s.svc.report_hazard_keyed(&user.0.ctx(), key.as_ref(), &draft, fixed.as_deref(), uploads).await {
+        Ok(k) if k.replayed => Redirect::to(&format!("/hazards/{}?done=again", k.hazard.id)).into_response(),
+        Ok(k) => Redirect::to(&format!("/hazards/{}?done=create", k.hazard.id)).into_response(),
+        Err(e) if e.fields.iter().any(|f| f.field == "idempotency_key") => {
+            // Sent before, but changed since (Back, edit, send): say so, and
+            // give the form a new key, so that sending it once more registers
+            // it as another hazard.
+            let mut f = f;
+            f.submission_key.clear();
+            let msg = "这张表单已经提交过，已登记的隐患不会重复登记；您修改了内容，如确需另行登记一条隐患，请核对后再次提交。".to_string();
+            report_view(&s, &user, f, vec![msg], crate::error::status_of(e.code)).await
+        }
         Err(e) if matches!(e.code, ErrorCode::Validation | ErrorCode::Forbidden | ErrorCode::NotFound | ErrorCode::Conflict) => {
             report_view(&s, &user, f, messages(&e), crate::error::status_of(e.code)).await
         }
@@ -377,6 +399,7 @@ impl HazardPage {
 fn done_flash(done: Option<&str>) -> Option<Flash> {
     let text = match done? {
         "create" => "隐患已登记".to_string(),
+        "again" => "此表单已提交过，隐患已登记，未重复登记".to_string(),
         "plan" => "整改方案已保存".to_string(),
         "attach" => "附件已上传".to_string(),
         op => match HazardOp::parse(op) {

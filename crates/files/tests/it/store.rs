@@ -283,3 +283,49 @@ fn refused_files_write_nothing() {
     );
     assert!(files_under(&dir.path().join("files")).is_empty());
 }
+
+/// Sets the modification time of `path` to `ago` before now.
+fn age(path: &Path, ago: std::time::Duration) {
+    let f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    f.set_modified(std::time::SystemTime::now() - ago).unwrap();
+}
+
+#[test]
+fn garbage_collection_sees_only_old_files_and_spares_ones_put_again() {
+    let hour = std::time::Duration::from_secs(3600);
+    let (dir, store) = store();
+    let old = store.put(&png(8, 8), None).unwrap();
+    let young = store.put(b"young text file\n", Some("a.txt")).unwrap();
+    let again = store.put(b"put again later\n", Some("b.txt")).unwrap();
+    let root = dir.path().join("files");
+    let object = |sha: &str| root.join("objects").join(&sha[0..2]).join(&sha[2..4]).join(sha);
+    age(&object(&old.sha256), 2 * hour);
+    age(&object(&again.sha256), 2 * hour);
+    let temp = object(&old.sha256).with_file_name(".tmp-99999-0");
+    std::fs::write(&temp, b"half").unwrap();
+    age(&temp, 2 * hour);
+
+    let (files, temps) = store.older_than(hour).unwrap();
+    let mut expected = vec![old.sha256.clone(), again.sha256.clone()];
+    expected.sort();
+    assert_eq!(files.iter().map(|f| f.sha256.clone()).collect::<Vec<_>>(), expected);
+    assert!(files.iter().all(|f| f.age >= hour && f.size > 0));
+    assert_eq!(temps, vec![temp]);
+
+    // The same bytes put again refresh the file: no longer old, not removed.
+    store.put(b"put again later\n", Some("b.txt")).unwrap();
+    assert!(!store.remove_if_unused(&again.sha256, hour).unwrap());
+    assert!(store.exists(&again.sha256));
+    assert_eq!(store.older_than(hour).unwrap().0.len(), 1);
+
+    // The old one goes, with its thumbnail; a second removal finds nothing.
+    assert!(store.thumbnail(&old.sha256).unwrap().is_some());
+    assert!(store.remove_if_unused(&old.sha256, hour).unwrap());
+    assert!(!store.exists(&old.sha256));
+    assert!(matches!(store.thumbnail(&old.sha256), Err(FileError::NotFound)));
+    assert!(!store.remove_if_unused(&old.sha256, hour).unwrap());
+    assert!(store.exists(&young.sha256));
+    // Put again after removal: stored anew.
+    store.put(&png(8, 8), None).unwrap();
+    assert!(store.exists(&old.sha256));
+}

@@ -6,6 +6,7 @@
 mod attachments;
 mod campaigns;
 mod hazards;
+mod idempotency;
 mod ledger;
 mod measures;
 mod notices;

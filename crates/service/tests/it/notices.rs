@@ -86,9 +86,15 @@ async fn notices(db: Db) {
         "治理期间液氨储罐停止进料。",
         "红翔村第一网格",
         &h.code,
+        "签发人：赵六",
     ] {
         assert!(text.contains(needle), "{needle} missing from the notice: {text}");
     }
+    // After the body, before the issuing unit and the date, not in the 版头
+    // (that place is for upward documents).
+    let after_body = &text[text.find("特此通知。").unwrap() + "特此通知。".len()..];
+    assert!(after_body.starts_with("签发人：赵六镇安全生产专项整治三年行动领导小组办公室2021年5月1日"), "{after_body}");
+    assert_eq!(text.matches("签发人").count(), 1, "{text}");
 
     let (name, bytes) = svc.rectification_order_docx(&t.inspector, h.id).await.unwrap();
     assert_eq!(name, format!("整改指令书-{}.docx", h.code));
@@ -120,3 +126,60 @@ async fn notices(db: Db) {
 }
 
 scenario!(notices => sqlite_notices, postgres_notices);
+
+/// The documents say how the hazard came to light: an order about a hazard
+/// the enterprise reported itself does not claim an inspection found it.
+async fn wording_follows_source(db: Db) {
+    let (svc, _clock) = service_with_clock(db);
+    let t = town(&svc).await;
+    // (source, who reports, the order's opening, the notice's opening, who signs the order)
+    let cases = [
+        ("inspection", &t.inspector, "2021年4月28日，我单位对你单位进行安全生产检查，经查，你单位存在下列问题：", "2021年4月28日，经检查发现你单位存在“", "检查人员（签名）"),
+        ("unannounced", &t.inspector, "2021年4月28日，我单位对你单位进行安全生产暗查暗访，发现你单位存在下列问题：", "2021年4月28日，经暗查暗访发现你单位存在“", "检查人员（签名）"),
+        ("self_inspection", &t.firm_boss, "你单位于2021年4月28日自查发现并上报了下列问题：", "你单位于2021年4月28日自查上报存在“", "承办人员（签名）"),
+        ("public_report", &t.office, "2021年4月28日，我单位接到群众举报，经核查，你单位存在下列问题：", "2021年4月28日，经核查群众举报，你单位存在“", "承办人员（签名）"),
+        ("assigned", &t.office, "2021年4月28日，我单位收到上级交办的问题线索，经核查，你单位存在下列问题：", "2021年4月28日，经核查上级交办的问题线索，你单位存在“", "承办人员（签名）"),
+        ("transferred", &t.office, "2021年4月28日，我单位收到有关部门移交的问题线索，经核查，你单位存在下列问题：", "2021年4月28日，经核查有关部门移交的问题线索，你单位存在“", "承办人员（签名）"),
+    ];
+    for (source, reporter, order_opening, notice_opening, signer) in cases {
+        let draft = HazardDraft {
+            unit_id: Some(t.firm.to_string()),
+            name: format!("{source}：安全出口锁闭"),
+            description: "二号车间安全出口上锁".into(),
+            level: Some("general".into()),
+            source: Some(source.into()),
+            found_on: Some("2021-04-28".into()),
+            ..Default::default()
+        };
+        let h = svc.report_hazard(reporter, &draft, None).await.unwrap();
+        let mut a = ActionInput { action: "assign".into(), ..Default::default() };
+        a.responsible_person = Some("王五".into());
+        a.deadline = Some("2021-05-20".into());
+        svc.act_on_hazard(&t.office, h.id, &a).await.unwrap();
+        let mut l = ActionInput { action: "list".into(), ..Default::default() };
+        l.required_by = Some("2021-05-20".into());
+        l.document_number = Some(format!("南安办督〔2021〕{}号", source.len()));
+        l.signatory = Some("钱七".into());
+        svc.act_on_hazard(&t.office, h.id, &l).await.unwrap();
+
+        let (name, bytes) = svc.rectification_order_docx(&t.office, h.id).await.unwrap();
+        keep(&format!("{source}-{name}"), &bytes);
+        let order = document_text(&bytes);
+        assert!(order.contains(order_opening), "{source}: the order should open with {order_opening}: {order}");
+        assert!(order.contains(signer), "{source}: {signer} missing: {order}");
+        if source != "inspection" {
+            assert!(!order.contains("进行安全生产检查，经查"), "{source}: the order claims an inspection: {order}");
+        }
+        if !matches!(source, "inspection" | "unannounced") {
+            assert!(!order.contains("检查"), "{source}: the order speaks of an inspection: {order}");
+        }
+        let notice = document_text(&svc.listing_notice_docx(&t.office, h.id).await.unwrap().1);
+        assert!(notice.contains(notice_opening), "{source}: the notice should open with {notice_opening}: {notice}");
+        if source != "inspection" {
+            assert!(!notice.contains("经检查发现"), "{source}: the notice claims an inspection: {notice}");
+        }
+        assert!(notice.contains("签发人：钱七"), "{source}: {notice}");
+    }
+}
+
+scenario!(wording_follows_source => sqlite_wording_follows_source, postgres_wording_follows_source);

@@ -17,6 +17,7 @@ mod auth;
 mod campaigns;
 mod concurrency;
 mod fixtures;
+mod idempotency;
 mod measures;
 mod regressions;
 mod schema;

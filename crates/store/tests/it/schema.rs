@@ -3,7 +3,7 @@
 use crate::harness::{pg_url, sqlite_db, FreshPg, PG_ENV};
 use bihuan_store::{Db, Engine, StoreError};
 
-const TABLES: [&str; 27] = [
+const TABLES: [&str; 28] = [
     "api_token",
     "app_user",
     "area",
@@ -19,7 +19,9 @@ const TABLES: [&str; 27] = [
     "hazard_event",
     "hazard_extension",
     "hazard_listing",
+    "hazard_tally",
     "holiday_notice",
+    "idempotency_key",
     "indicator",
     "indicator_lead",
     "indicator_value",

@@ -270,3 +270,67 @@ async fn measure_pages(app: &TestApp, office: &Session, econ: &Session, id1: &st
 }
 
 scenario!(measures_loop => sqlite_measures_loop, postgres_measures_loop);
+
+/// `PATCH /api/v1/measures/{id}` changes only the fields sent: one left out
+/// stays, `null` clears an optional one and is refused for a required one,
+/// and the version still guards against lost updates.
+async fn partial_patch(app: TestApp) {
+    let sys = Ctx::system("t");
+    let units = crate::world::all_units(&app).await;
+    let id_of = |name: &str| units.iter().find(|u| u.name == name).unwrap_or_else(|| panic!("{name}")).id;
+    let campaign_id = app.svc.campaign_id_by_code("nanxiang-2020").await.unwrap().unwrap();
+    let road = app.svc.campaign(&sys, campaign_id).await.unwrap().areas.iter().find(|a| a.code == "a05").unwrap().id.to_string();
+    user(&app, "p-office", Role::Office, id_of("镇安全生产专项整治三年行动领导小组办公室")).await;
+    let office = app.login("p-office", PASSWORD).await;
+    let r = app
+        .api(Method::POST, "/api/v1/measures", Cred::Session(&office), Some(json!({
+            "unit_id": id_of("镇经发办"), "area_id": road, "kind": "制度", "title": "修订道路运输企业安全责任清单",
+            "content": "明确企业主体责任", "responsible_person": "张三", "deadline": "2021-06-30"
+        })))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let m = r.json();
+    let path = format!("/api/v1/measures/{}", m["id"].as_str().unwrap());
+    let patch = |body: Value| {
+        let (app, office, path) = (app.clone(), office.clone(), path.clone());
+        async move { app.api(Method::PATCH, &path, Cred::Session(&office), Some(body)).await }
+    };
+
+    // Only the title: everything else stays.
+    let r = patch(json!({"title": "修订道路运输企业安全生产责任清单", "version": m["version"]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let after = r.json();
+    assert_eq!(after["title"], "修订道路运输企业安全生产责任清单");
+    for same in ["content", "kind", "responsible_person", "deadline", "area_id", "campaign_id", "responsible_unit"] {
+        assert_eq!(after[same], m[same], "{same} changed: {after}");
+    }
+    assert_eq!(after["version"].as_i64(), m["version"].as_i64().map(|v| v + 1));
+
+    // The version still guards: the one seen before the change is stale now.
+    let r = patch(json!({"content": "x", "version": m["version"]})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+
+    // null clears an optional field, and only that one.
+    let r = patch(json!({"responsible_person": null})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!((r.json()["responsible_person"].clone(), r.json()["title"].clone()), (Value::Null, after["title"].clone()));
+    let r = patch(json!({"area_id": null, "deadline": "2021-07-15"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!((r.json()["area_id"].clone(), r.json()["campaign_id"].clone(), r.json()["deadline"].clone()), (Value::Null, Value::Null, json!("2021-07-15")));
+
+    // null for a required field is refused, naming each.
+    let r = patch(json!({"title": null, "deadline": null, "content": "仍然有效"})).await;
+    assert_eq!((r.status, fields(&r)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["title".to_string(), "deadline".to_string()]), "{}", r.text());
+    // A value sent is checked as before.
+    let r = patch(json!({"kind": "规定"})).await;
+    assert_eq!((r.status, fields(&r)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["kind".to_string()]));
+
+    // An empty patch changes nothing.
+    let before = app.get(&path, Cred::Session(&office)).await.json()["measure"].clone();
+    let r = patch(json!({})).await;
+    assert_eq!((r.status, r.json()["version"].clone()), (StatusCode::OK, before["version"].clone()));
+    let timeline = app.get(&path, Cred::Session(&office)).await.json()["events"].as_array().unwrap().len();
+    assert_eq!(timeline, 4, "create and three edits");
+}
+
+scenario!(partial_patch => sqlite_measure_partial_patch, postgres_measure_partial_patch);

@@ -19,6 +19,16 @@ async fn openapi_covers_routes(app: TestApp) {
         }
     }
     assert!(missing.is_empty(), "not in the OpenAPI document: {missing:?}");
+
+    // The header that makes re-sending safe (offline drafts) is described where it is taken.
+    for (path, method) in [("/api/v1/hazards", "post"), ("/api/v1/hazards/{id}/actions", "post")] {
+        let params = paths[path][method]["parameters"].as_array().cloned().unwrap_or_default();
+        let key = params.iter().find(|p| p["name"] == "Idempotency-Key" && p["in"] == "header");
+        let description = key.and_then(|k| k["description"].as_str()).unwrap_or_default();
+        assert!(description.contains("offline"), "{method} {path}: Idempotency-Key not described: {params:?}");
+    }
+    let replayed = &paths["/api/v1/hazards"]["post"]["responses"]["201"]["headers"]["Idempotent-Replayed"];
+    assert!(replayed.is_object(), "{}", paths["/api/v1/hazards"]["post"]["responses"]);
 }
 
 scenario!(openapi_covers_routes => sqlite_openapi, postgres_openapi);
