@@ -3,7 +3,7 @@
 use crate::harness::{pg_url, sqlite_db, FreshPg, PG_ENV};
 use bihuan_store::{Db, Engine, StoreError};
 
-const TABLES: [&str; 28] = [
+const TABLES: [&str; 29] = [
     "api_token",
     "app_user",
     "area",
