@@ -427,20 +427,6 @@ fn search_param(engine: EngineArg, term: &str) -> String {
     }
 }
 
-fn aggregates(engine: EngineArg) -> String {
-    let on_time = match engine {
-        EngineArg::Sqlite => "(h.deadline IS NULL OR date(h.submitted_at, '+8 hours') <= h.deadline)",
-        EngineArg::Postgres => "(h.deadline IS NULL OR CAST(h.submitted_at AT TIME ZONE 'Asia/Shanghai' AS DATE) <= h.deadline)",
-    };
-    format!(
-        "COUNT(*), SUM(CASE WHEN h.state = 'dismissed' THEN 1 ELSE 0 END), SUM(CASE WHEN h.state IN {OPEN} THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN h.state = 'closed' THEN 1 ELSE 0 END), SUM(CASE WHEN h.state = 'closed' AND {on_time} THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN h.state IN {PENDING} AND h.deadline < '{}' THEN 1 ELSE 0 END), SUM(CASE WHEN h.listed THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN h.level = 'major' THEN 1 ELSE 0 END)",
-        today()
-    )
-}
-
 async fn measure_all(cli: &Cli, svc: &Service, db: &Db, meta: &Meta, dir: &Path, url: &str) -> Result<()> {
     let engine = cli.engine;
     let mut report = Report { engine: engine.name(), lines: vec![] };
@@ -470,7 +456,6 @@ async fn measure_all(cli: &Cli, svc: &Service, db: &Db, meta: &Meta, dir: &Path,
     let path_of = |t: &TownMeta| UnitPath::from_stored(t.path.clone());
     let cols_owned = cols();
     let cols: &str = &cols_owned;
-    let agg = aggregates(engine);
     println!("\n{HEADER}");
     report.lines.push(HEADER.to_string());
 
@@ -567,6 +552,16 @@ async fn measure_all(cli: &Cli, svc: &Service, db: &Db, meta: &Meta, dir: &Path,
             EngineArg::Sqlite => "strftime('%Y-%m', h.found_at, '+8 hours')",
             EngineArg::Postgres => "to_char(h.found_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')",
         };
+        let sqlite = matches!(engine, EngineArg::Sqlite);
+        let hex_area = match engine {
+            EngineArg::Sqlite => "COALESCE(lower(hex(h.area_id)), '')",
+            EngineArg::Postgres => "COALESCE(replace(CAST(h.area_id AS TEXT), '-', ''), '')",
+        };
+        let tally_agg = "CAST(SUM(t.n) AS BIGINT), CAST(SUM(CASE WHEN t.state = 'dismissed' THEN t.n ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN t.state IN ('reported', 'assigned', 'rectifying', 'submitted') THEN t.n ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN t.state = 'closed' THEN t.n ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN t.on_time THEN t.n ELSE 0 END) AS BIGINT), 0, \
+             CAST(SUM(CASE WHEN t.listed THEN t.n ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN t.level = 'major' THEN t.n ELSE 0 END) AS BIGINT)"
+            .to_string();
         let mut cases: Vec<Case> = Vec::new();
         for (by, key, label) in [
             (None, None, "total"),
@@ -576,8 +571,7 @@ async fn measure_all(cli: &Cli, svc: &Service, db: &Db, meta: &Meta, dir: &Path,
         ] {
             for office in [true, false] {
                 let key = key.clone();
-                let agg = agg.clone();
-                let district_len = 34usize;
+                let tally_agg = tally_agg.clone();
                 cases.push(Case {
                     what: format!("stats {label}: {}", if office { "one town (office)" } else { "district (admin)" }),
                     office,
@@ -587,14 +581,38 @@ async fn measure_all(cli: &Cli, svc: &Service, db: &Db, meta: &Meta, dir: &Path,
                     }),
                     stats: Some(by),
                     filter: Box::new(move |t| HazardFilter { within: office.then(|| path_of(t)), ..Default::default() }),
+                    // The limit: what the store does, in plain SQL — the sums over the
+                    // maintained counts (hazard_tally) of the town (or of the roots), and
+                    // overdue counted from the index over pending hazards.
                     plain: Box::new(move |t| {
                         let (lo, hi) = range(&t.path);
-                        let key = key.clone().map(|k| if k == "unit" { format!("substr(h.unit_path, 1, {})", if office { t.path.len() + 33 } else { district_len + 33 }) } else { k });
-                        let (w, ps) = if office { ("WHERE h.unit_path >= $1 AND h.unit_path < $2", vec![Bp::T(lo), Bp::T(hi)]) } else { ("", vec![]) };
-                        match key {
-                            None => (format!("SELECT {agg} FROM hazard h {w}"), ps),
-                            Some(k) => (format!("SELECT {k} AS k, {agg} FROM hazard h {w} GROUP BY k ORDER BY k"), ps),
-                        }
+                        let depth = (t.path.len() as i64 - 1) / 33;
+                        let by_unit = key.as_deref() == Some("unit");
+                        let (tkey, hkey) = match key.as_deref() {
+                            None => ("''".to_string(), "''".to_string()),
+                            Some("unit") => ("t.node_path".to_string(), format!("substr(h.unit_path, 1, {})", if office { t.path.len() + 33 } else { 34 })),
+                            Some("h.area_id") => ("t.area".to_string(), hex_area.to_string()),
+                            Some(k) => ("t.month".to_string(), k.to_string()),
+                        };
+                        let (tw, hw, ps) = match (office, by_unit) {
+                            (true, false) => ("t.node_path = $1".to_string(), "h.unit_path >= $2 AND h.unit_path < $3", vec![Bp::T(t.path.clone()), Bp::T(lo), Bp::T(hi)]),
+                            (true, true) => (format!("t.node_path >= $2 AND t.node_path < $3 AND t.depth IN ({depth}, {})", depth + 1), "h.unit_path >= $2 AND h.unit_path < $3", vec![Bp::T(t.path.clone()), Bp::T(lo), Bp::T(hi)]),
+                            (false, _) => ("t.depth = 1".to_string(), "TRUE", vec![]),
+                        };
+                        let indexed = match (sqlite, office) {
+                            (true, true) => "INDEXED BY hazard_pending_path",
+                            (true, false) => "INDEXED BY hazard_overdue",
+                            (false, _) => "",
+                        };
+                        (
+                            format!(
+                                "SELECT {tkey} AS k, {tally_agg} FROM hazard_tally t WHERE {tw} GROUP BY k \
+                                 UNION ALL SELECT {hkey} AS k, 0, 0, 0, 0, 0, COUNT(*), 0, 0 FROM hazard h {indexed} \
+                                 WHERE {hw} AND h.state IN {PENDING} AND h.deadline < '{}' GROUP BY k",
+                                today()
+                            ),
+                            ps,
+                        )
                     }),
                 });
             }

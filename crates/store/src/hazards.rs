@@ -854,11 +854,9 @@ pub async fn tally(tx: &mut Tx, scope: &HazardScope, f: &HazardFilter, today: Da
         Some(node) => {
             let mut groups = crate::hazard_tally::read(tx, &node, f, by).await?;
             if !groups.is_empty() {
-                let overdue_only = HazardFilter { overdue: Some(true), ..f.clone() };
-                let overdue = scan_tally(tx, scope, &overdue_only, today, by, unit_root).await?;
-                for o in overdue {
-                    if let Some(g) = groups.iter_mut().find(|g| g.key == o.key) {
-                        g.overdue = o.total;
+                for (key, n) in overdue_counts(tx, scope, f, today, by, unit_root).await? {
+                    if let Some(g) = groups.iter_mut().find(|g| g.key == key) {
+                        g.overdue = n;
                     }
                 }
             }
@@ -871,6 +869,52 @@ pub async fn tally(tx: &mut Tx, scope: &HazardScope, f: &HazardFilter, today: Da
         crate::hazard_tally::add(&mut total, g);
     }
     Ok(Counts { total, groups: if by.is_some() { groups } else { vec![] } })
+}
+
+/// The overdue hazards per group key, counted from the index over pending
+/// hazards alone (it carries every column a key is made of).
+async fn overdue_counts(tx: &mut Tx, scope: &HazardScope, f: &HazardFilter, today: Date, by: Option<Breakdown>, unit_root: Option<&UnitPath>) -> Result<Vec<(String, i64)>> {
+    let engine = tx.engine();
+    let mut args = Args::default();
+    let f = HazardFilter { overdue: Some(true), ..f.clone() };
+    let Some(w) = where_clause(engine, &mut args, scope, &f, today) else { return Ok(vec![]) };
+    let key = group_key(engine, &mut args, by, unit_root);
+    let indexed = match engine {
+        // Named, or SQLite walks a whole index that yields the GROUP BY order.
+        Engine::Sqlite if matches!(scope, HazardScope::Visible { .. }) || f.within.is_some() => "INDEXED BY hazard_pending_path",
+        Engine::Sqlite => "INDEXED BY hazard_overdue",
+        Engine::Postgres => "",
+    };
+    let sql = format!("SELECT {key} AS k, COUNT(*) FROM hazard h {indexed} WHERE {w} GROUP BY k");
+    let rows: Vec<(Option<String>, i64)> = run!(tx, |c| bind_all!(sqlx::query_as(&sql), args).fetch_all(&mut *c).await?);
+    Ok(rows.into_iter().map(|(k, n)| (area_key(by, k), n)).collect())
+}
+
+/// The SQL of a breakdown's key over `hazard h`.
+fn group_key(engine: Engine, args: &mut Args, by: Option<Breakdown>, unit_root: Option<&UnitPath>) -> String {
+    match (by, engine) {
+        (None, _) => "''".to_string(),
+        (Some(Breakdown::Area), Engine::Sqlite) => "COALESCE(lower(hex(h.area_id)), '')".into(),
+        (Some(Breakdown::Area), Engine::Postgres) => "COALESCE(replace(CAST(h.area_id AS TEXT), '-', ''), '')".into(),
+        (Some(Breakdown::Level), _) => "h.level".into(),
+        (Some(Breakdown::Source), _) => "h.source".into(),
+        (Some(Breakdown::State), _) => "h.state".into(),
+        (Some(Breakdown::Month), Engine::Sqlite) => "strftime('%Y-%m', h.found_at, '+8 hours')".into(),
+        (Some(Breakdown::Month), Engine::Postgres) => "to_char(h.found_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')".into(),
+        (Some(Breakdown::Unit), _) => {
+            // The path segment one level below the root: 32 hex digits and a slash.
+            let len = unit_root.map(|p| p.as_str().len()).unwrap_or(1) as i64;
+            format!("substr(h.unit_path, 1, CAST({} AS INTEGER))", args.push(P::Int(len + 33)))
+        }
+    }
+}
+
+/// Area ids come back as bare hex: give them their usual form.
+fn area_key(by: Option<Breakdown>, k: Option<String>) -> String {
+    match (by, k) {
+        (Some(Breakdown::Area), Some(k)) => Uuid::parse_str(&k).map(|u| u.to_string()).unwrap_or(k),
+        (_, k) => k.unwrap_or_default(),
+    }
 }
 
 /// The same counts as [`tally`], always computed from the hazards
@@ -889,24 +933,10 @@ async fn scan_tally(tx: &mut Tx, scope: &HazardScope, f: &HazardFilter, today: D
     let engine = tx.engine();
     let mut args = Args::default();
     let Some(w) = where_clause(engine, &mut args, scope, f, today) else { return Ok(vec![]) };
-    let key = match (by, engine) {
-        (None, _) => "''".to_string(),
-        (Some(Breakdown::Area), Engine::Sqlite) => "COALESCE(lower(hex(h.area_id)), '')".into(),
-        (Some(Breakdown::Area), Engine::Postgres) => "COALESCE(replace(CAST(h.area_id AS TEXT), '-', ''), '')".into(),
-        (Some(Breakdown::Level), _) => "h.level".into(),
-        (Some(Breakdown::Source), _) => "h.source".into(),
-        (Some(Breakdown::State), _) => "h.state".into(),
-        (Some(Breakdown::Month), Engine::Sqlite) => "strftime('%Y-%m', h.found_at, '+8 hours')".into(),
-        (Some(Breakdown::Month), Engine::Postgres) => "to_char(h.found_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')".into(),
-        (Some(Breakdown::Unit), _) => {
-            // The path segment one level below the root: 32 hex digits and a slash.
-            let len = unit_root.map(|p| p.as_str().len()).unwrap_or(1) as i64;
-            format!("substr(h.unit_path, 1, CAST({} AS INTEGER))", args.push(P::Int(len + 33)))
-        }
-    };
+    let key = group_key(engine, &mut args, by, unit_root);
     let on_time = match engine {
-        Engine::Sqlite => "(h.deadline IS NULL OR date(h.submitted_at, '+8 hours') <= h.deadline)",
-        Engine::Postgres => "(h.deadline IS NULL OR CAST(h.submitted_at AT TIME ZONE 'Asia/Shanghai' AS DATE) <= h.deadline)",
+        Engine::Sqlite => "(h.deadline IS NULL OR h.submitted_at IS NULL OR date(h.submitted_at, '+8 hours') <= h.deadline)",
+        Engine::Postgres => "(h.deadline IS NULL OR h.submitted_at IS NULL OR CAST(h.submitted_at AT TIME ZONE 'Asia/Shanghai' AS DATE) <= h.deadline)",
     };
     let t = args.push(P::Date(today));
     let sql = format!(
@@ -925,11 +955,7 @@ async fn scan_tally(tx: &mut Tx, scope: &HazardScope, f: &HazardFilter, today: D
     let mut out: Vec<Tally> = rows
         .into_iter()
         .map(|(k, total, dismissed, open, closed, on_time, overdue, listed, major)| Tally {
-            // Area ids come back as bare hex: give them their usual form.
-            key: match (by, k) {
-                (Some(Breakdown::Area), Some(k)) => Uuid::parse_str(&k).map(|u| u.to_string()).unwrap_or(k),
-                (_, k) => k.unwrap_or_default(),
-            },
+            key: area_key(by, k),
             total,
             dismissed: dismissed.unwrap_or(0),
             open: open.unwrap_or(0),
