@@ -1,7 +1,7 @@
 //! Hazards: the record, its timeline, listings, extension requests, search,
 //! and the counts and rates behind dashboards.
 
-use crate::sql::{bind_all, subtree_range, Args, P};
+use crate::sql::{bind_all, in_list_chunk, subtree_range, Args, P};
 use crate::{run, Engine, Result, StoreError, Ts, Tx};
 use bihuan_domain::calendar::DeadlineRule;
 use bihuan_domain::hazard::*;
@@ -100,7 +100,7 @@ async fn unit_refs(tx: &mut Tx, ids: &[Uuid]) -> Result<HashMap<Uuid, UnitRef>> 
     ids.sort();
     ids.dedup();
     let mut out = HashMap::new();
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(in_list_chunk(tx.engine())) {
         let mut args = Args::default();
         let list = args.list(chunk.iter().map(|u| P::Uuid(*u)));
         let sql = format!("SELECT id, name, short_name, path FROM unit WHERE id IN ({list})");
@@ -116,7 +116,7 @@ async fn unit_refs(tx: &mut Tx, ids: &[Uuid]) -> Result<HashMap<Uuid, UnitRef>> 
 async fn attachments_of(tx: &mut Tx, ids: &[Uuid]) -> Result<(HashMap<Uuid, Listing>, HashMap<Uuid, ExtensionRequest>)> {
     let mut listings = HashMap::new();
     let mut pending = HashMap::new();
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(in_list_chunk(tx.engine())) {
         let mut args = Args::default();
         let list = args.list(chunk.iter().map(|u| P::Uuid(*u)));
         let sql = format!(
@@ -461,7 +461,7 @@ pub async fn events(tx: &mut Tx, hazard: HazardId) -> Result<Vec<HazardEvent>> {
 /// Timelines of many hazards (for the ledger's second sheet), in hazard order.
 pub async fn events_of(tx: &mut Tx, hazards: &[HazardId]) -> Result<Vec<HazardEvent>> {
     let mut out = Vec::new();
-    for chunk in hazards.chunks(500) {
+    for chunk in hazards.chunks(in_list_chunk(tx.engine())) {
         let mut args = Args::default();
         let list = args.list(chunk.iter().map(|h| P::Uuid(h.0)));
         let sql = format!("SELECT {EVENT_COLUMNS} FROM hazard_event WHERE hazard_id IN ({list}) ORDER BY hazard_id, seq");
@@ -915,7 +915,7 @@ pub async fn set_import_key(tx: &mut Tx, id: HazardId, key: &str) -> Result<()> 
 /// Hazards with any of these codes.
 pub async fn get_by_codes(tx: &mut Tx, codes: &[String]) -> Result<Vec<Hazard>> {
     let mut out = Vec::new();
-    for chunk in codes.chunks(500) {
+    for chunk in codes.chunks(in_list_chunk(tx.engine())) {
         let mut args = Args::default();
         let list = args.list(chunk.iter().map(|k| P::Text(k.clone())));
         let sql = format!("SELECT {COLUMNS} FROM hazard WHERE code IN ({list})");
@@ -946,7 +946,7 @@ pub async fn units_by_names_or_codes(tx: &mut Tx, names: &[String], credit_codes
 }
 
 async fn ledger_units_where(tx: &mut Tx, column: &'static str, values: &[String], out: &mut HashMap<Uuid, LedgerUnit>) -> Result<()> {
-    for chunk in values.chunks(500) {
+    for chunk in values.chunks(in_list_chunk(tx.engine())) {
         let mut args = Args::default();
         let list = args.list(chunk.iter().map(|k| P::Text(k.clone())));
         let sql = format!("SELECT id, name, short_name, path, credit_code, active FROM unit WHERE {column} IN ({list})");
@@ -969,7 +969,7 @@ pub async fn credit_codes(tx: &mut Tx, ids: &[UnitId]) -> Result<HashMap<UnitId,
     ids.sort();
     ids.dedup();
     let mut out = HashMap::new();
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(in_list_chunk(tx.engine())) {
         let mut args = Args::default();
         let list = args.list(chunk.iter().map(|u| P::Uuid(*u)));
         let sql = format!("SELECT id, credit_code FROM unit WHERE id IN ({list}) AND credit_code IS NOT NULL");
@@ -991,7 +991,12 @@ pub async fn next_numbers(tx: &mut Tx, name: &str, n: i64) -> Result<i64> {
 /// Writes events of hazards just inserted (each the hazard's first, so the
 /// caller sets `seq`), many rows per statement.
 pub async fn insert_events(tx: &mut Tx, events: &[HazardEvent]) -> Result<()> {
-    for chunk in events.chunks(200) {
+    // 12 parameters a row: ~600 a statement on SQLite (see `in_list_chunk`).
+    let rows_per_statement = match tx.engine() {
+        Engine::Sqlite => 50,
+        Engine::Postgres => 200,
+    };
+    for chunk in events.chunks(rows_per_statement) {
         let mut args = Args::default();
         let mut rows = Vec::with_capacity(chunk.len());
         for e in chunk {
