@@ -894,10 +894,12 @@ pub async fn tally(tx: &mut Tx, scope: &HazardScope, f: &HazardFilter, today: Da
 /// Codes of the hazards imported under any of `keys`: key → hazard code.
 pub async fn codes_by_import_key(tx: &mut Tx, keys: &[String]) -> Result<HashMap<String, String>> {
     let mut out = HashMap::new();
-    for chunk in keys.chunks(500) {
+    for chunk in keys.chunks(in_list_chunk(tx.engine())) {
         let mut args = Args::default();
         let list = args.list(chunk.iter().map(|k| P::Text(k.clone())));
-        let sql = format!("SELECT import_key, code FROM hazard WHERE import_key IN ({list})");
+        // `IS NOT NULL` matches the partial index of migration 0009: SQLite
+        // then uses it whatever ANALYZE says about the (mostly NULL) column.
+        let sql = format!("SELECT import_key, code FROM hazard WHERE import_key IN ({list}) AND import_key IS NOT NULL");
         let rows: Vec<(String, String)> = run!(tx, |c| bind_all!(sqlx::query_as(&sql), args).fetch_all(&mut *c).await?);
         out.extend(rows);
     }
