@@ -14,7 +14,7 @@ use bihuan_domain::permission::Decision;
 use bihuan_domain::role::Role;
 use bihuan_domain::{DomainError, ErrorCode, FieldError};
 use bihuan_reports::{Cell, Column, ColumnSpec, CsvLedger, ImportRow, LedgerError, SheetSpec, XlsxLedger, normalize_text};
-use bihuan_store::hazards::{self as store, HazardFilter, LedgerUnit};
+use bihuan_store::hazards::{self as store, HazardFilter, LedgerUnit, UnitCache};
 use bihuan_store::{Tx, campaigns, units, users};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -23,8 +23,10 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use time::{Date, OffsetDateTime, PrimitiveDateTime};
 
-/// Hazards read from the database per page of an export.
-pub const EXPORT_BATCH: i64 = 1000;
+/// Hazards read from the database per page of an export: large pages, few
+/// statements (each page costs the same four or five whatever its size);
+/// 5,000 hazards and their ~25,000 events take a few tens of MB at most.
+pub const EXPORT_BATCH: i64 = 5000;
 
 // ------------------------------------------------------------------ export
 
@@ -245,7 +247,8 @@ fn timeline_row(code: &str, e: &HazardEvent) -> Vec<Cell> {
 
 impl Service {
     /// Writes the ledger of the hazards the caller may see that match
-    /// `filter` to `out`, reading them in pages of [`EXPORT_BATCH`] inside
+    /// `filter` to `out`, reading them in pages of [`EXPORT_BATCH`] (see
+    /// `Settings::export_page_size`) inside
     /// one read transaction: memory stays flat whatever the number of rows.
     /// `filter.sort`, `after` and `limit` are ignored (rows come in
     /// registration order). Pass `&mut Vec<u8>`, a file or any writer.
@@ -274,38 +277,29 @@ impl Service {
             LedgerFormat::Csv => Sink::Csv(Box::new(CsvLedger::new(out, &columns(&LEDGER_HEADERS, &LEDGER_WIDTHS)).map_err(ledger_error)?)),
         };
         let mut tx = self.db.read().await?;
-        let mut areas: HashMap<AreaId, String> = HashMap::new();
+        let areas = campaigns::area_names(&mut tx).await?;
+        let mut units = UnitCache::default();
+        let with_timeline = format == LedgerFormat::Xlsx;
+        let batch = self.settings.export_page_size.max(1);
         let (mut after, mut n, mut events) = (0i64, 0i64, 0u64);
         loop {
-            let page = store::export_page(&mut tx, &scope, filter, today, after, EXPORT_BATCH).await?;
-            let Some(last) = page.last() else { break };
+            let page = store::ledger_page(&mut tx, &scope, filter, today, after, batch, with_timeline, &mut units).await?;
+            let Some(last) = page.hazards.last() else { break };
             after = last.num;
-            let unit_ids: Vec<UnitId> = page.iter().map(|h| h.unit.id).collect();
-            let codes = store::credit_codes(&mut tx, &unit_ids).await?;
-            for a in page.iter().filter_map(|h| h.area_id) {
-                if !areas.contains_key(&a)
-                    && let Some(row) = campaigns::area(&mut tx, a).await?
-                {
-                    areas.insert(a, row.name);
-                }
-            }
             let mut timeline: HashMap<HazardId, Vec<HazardEvent>> = HashMap::new();
-            if format == LedgerFormat::Xlsx {
-                let ids: Vec<HazardId> = page.iter().map(|h| h.id).collect();
-                for e in store::events_of(&mut tx, &ids).await? {
-                    timeline.entry(e.hazard_id).or_default().push(e);
-                }
+            for e in page.events {
+                timeline.entry(e.hazard_id).or_default().push(e);
             }
-            for h in &page {
+            for h in &page.hazards {
                 n += 1;
                 let area = h.area_id.and_then(|a| areas.get(&a));
-                sink.list(&ledger_row(n, h, codes.get(&h.unit.id), area, today)).map_err(ledger_error)?;
+                sink.list(&ledger_row(n, h, units.credit_code(h.unit.id), area, today)).map_err(ledger_error)?;
                 for e in timeline.remove(&h.id).unwrap_or_default() {
                     sink.timeline(&timeline_row(&h.code, &e)).map_err(ledger_error)?;
                     events += 1;
                 }
             }
-            if (page.len() as i64) < EXPORT_BATCH {
+            if (page.hazards.len() as i64) < batch {
                 break;
             }
         }
@@ -1325,17 +1319,17 @@ impl Service {
         let today = self.today();
         let mut tx = self.db.read().await?;
         let mut out = Vec::new();
+        let mut units = UnitCache::default();
+        let batch = self.settings.export_page_size.max(1);
         let mut after = 0i64;
         loop {
-            let page = store::export_page(&mut tx, &scope, filter, today, after, EXPORT_BATCH).await?;
-            let Some(last) = page.last() else { break };
+            let page = store::ledger_page(&mut tx, &scope, filter, today, after, batch, false, &mut units).await?;
+            let Some(last) = page.hazards.last() else { break };
             after = last.num;
-            let unit_ids: Vec<UnitId> = page.iter().map(|h| h.unit.id).collect();
-            let codes = store::credit_codes(&mut tx, &unit_ids).await?;
-            for h in &page {
-                out.push(national_danger(h, codes.get(&h.unit.id).map(String::as_str))?);
+            for h in &page.hazards {
+                out.push(national_danger(h, units.credit_code(h.unit.id).map(String::as_str))?);
             }
-            if (page.len() as i64) < EXPORT_BATCH {
+            if (page.hazards.len() as i64) < batch {
                 break;
             }
         }

@@ -42,6 +42,9 @@ pub struct Settings {
     pub files_dir: std::path::PathBuf,
     /// Largest accepted upload, in bytes.
     pub max_upload_bytes: u64,
+    /// Hazards read per page of a ledger export ([`ledger::EXPORT_BATCH`]);
+    /// tests make it small to cross page boundaries.
+    pub export_page_size: i64,
 }
 
 impl Default for Settings {
@@ -55,6 +58,7 @@ impl Default for Settings {
             password: password::Hasher::default(),
             files_dir: std::env::temp_dir().join("bihuan-files"),
             max_upload_bytes: 10 * 1024 * 1024,
+            export_page_size: ledger::EXPORT_BATCH,
         }
     }
 }

@@ -415,3 +415,142 @@ async fn volume(db: Db) {
 }
 
 scenario!(volume => sqlite_ledger_volume, postgres_ledger_volume);
+
+/// Hazards of every kind a ledger row shows: open, assigned with a pending
+/// extension request, listed for supervision, fixed on the spot and
+/// closed, at units with and without a credit code, in two campaign areas.
+async fn varied_hazards(svc: &Service, t: &Town) -> usize {
+    let units = svc.list_units(&Ctx::system("t"), &Default::default()).await.unwrap();
+    let no_code = units.iter().find(|u| u.name == "上海丙化工（集团）有限公司").unwrap().id;
+    let other = units.iter().find(|u| u.name == "上海乙食品有限公司").unwrap().id;
+    let firms = [t.firm, other, no_code];
+    let mut n = 0;
+    for i in 0..11usize {
+        let major = i % 5 == 2;
+        let on_the_spot = i % 4 == 3 && !major;
+        let draft = HazardDraft {
+            unit_id: Some(firms[i % 3].to_string()),
+            name: format!("隐患{i}：灭火器压力不足"),
+            description: format!("第{i}号，现场检查发现"),
+            location: (i % 2 == 0).then(|| "一号车间".to_string()),
+            hazard_type: Some(if i % 2 == 0 { "消防" } else { "电气" }.into()),
+            level: Some(if major { "重大隐患" } else { "一般隐患" }.into()),
+            manage_type: on_the_spot.then(|| "即查即改".to_string()),
+            found_on: Some(format!("2021-04-{:02}", 10 + i)),
+            ..Default::default()
+        };
+        let spot = on_the_spot.then_some("当场清理");
+        let h = svc.report_hazard(&t.inspector, &draft, spot).await.unwrap();
+        n += 1;
+        if spot.is_some() {
+            svc.act_on_hazard(&t.inspector, h.id, &act("accept")).await.unwrap();
+            continue;
+        }
+        if i % 3 == 1 || major {
+            let mut a = act("assign");
+            a.responsible_person = Some(format!("责任人{i}"));
+            a.deadline = Some("2021-05-20".into());
+            svc.act_on_hazard(&t.office, h.id, &a).await.unwrap();
+        }
+        if major {
+            let mut l = act("list");
+            l.document_number = Some(format!("南安办督〔2021〕{i}号"));
+            l.required_by = Some("2021-06-30".into());
+            l.signatory = Some("赵六".into());
+            svc.act_on_hazard(&t.office, h.id, &l).await.unwrap();
+        }
+        if i == 4 && firms[i % 3] == other {
+            let mut req = act("request_extension");
+            req.requested_deadline = Some("2021-06-10".into());
+            req.reason = Some("配件到货需两周".into());
+            svc.act_on_hazard(&t.other_boss, h.id, &req).await.unwrap();
+        }
+    }
+    n
+}
+
+/// Both sheets of an xlsx ledger, as text rows.
+fn ledger_rows(xlsx: &[u8]) -> (Vec<Vec<(String, String)>>, Vec<Vec<(String, String)>>) {
+    let specs: Vec<bihuan_reports::ColumnSpec> = bihuan_service::ledger::LEDGER_HEADERS
+        .iter()
+        .map(|h| bihuan_reports::ColumnSpec { key: Box::leak(h.to_string().into_boxed_str()), aliases: Box::leak(vec![*h].into_boxed_slice()), required: false })
+        .collect();
+    let list = bihuan_reports::read_table(xlsx, "x.xlsx", &specs).unwrap();
+    assert_eq!(list.sheet, "问题隐患清单");
+    let tl_specs: Vec<bihuan_reports::ColumnSpec> = ["隐患编号", "序号", "时间", "操作", "操作人", "状态变化", "说明"]
+        .into_iter()
+        .map(|h| bihuan_reports::ColumnSpec { key: h, aliases: Box::leak(vec![h].into_boxed_slice()), required: false })
+        .collect();
+    let tl = bihuan_reports::read_table(xlsx, "x.xlsx", &tl_specs).unwrap();
+    assert_eq!(tl.sheet, "整改过程");
+    let rows = |t: bihuan_reports::ImportTable| t.rows.into_iter().map(|r| r.values.into_iter().map(|(k, v)| (k.to_string(), v)).collect()).collect();
+    (rows(list), rows(tl))
+}
+
+/// An export read in pages of 2 or 3 hazards is the export read in one
+/// page, and each page holds exactly what the general list and the
+/// timeline give for its hazards (units, credit codes, listings, pending
+/// extension requests, events).
+async fn export_across_pages(db: Db) {
+    let (svc, clock) = service_with_clock(db.clone());
+    let t = town(&svc).await;
+    let n = varied_hazards(&svc, &t).await;
+    let small = |size: i64| {
+        bihuan_service::Service::new(
+            db.clone(),
+            clock.clone(),
+            bihuan_service::Settings { password: bihuan_service::password::Hasher::for_tests(), export_page_size: size, ..Default::default() },
+        )
+    };
+    for ctx in [&Ctx::system("t"), &t.office, &t.other_boss] {
+        for filter in [
+            HazardFilter::default(),
+            HazardFilter { q: Some("灭火器".into()), ..Default::default() },
+            HazardFilter { states: vec![HazardState::Assigned], found_from: Some(time::macros::date!(2021 - 04 - 12)), ..Default::default() },
+        ] {
+            let mut one = Vec::new();
+            let s1 = svc.export_hazard_ledger(ctx, &filter, LedgerFormat::Xlsx, &mut one).await.unwrap();
+            for size in [1, 2, 3] {
+                let mut paged = Vec::new();
+                let s = small(size).export_hazard_ledger(ctx, &filter, LedgerFormat::Xlsx, &mut paged).await.unwrap();
+                assert_eq!((s.hazards, s.events), (s1.hazards, s1.events), "page size {size}, {filter:?}");
+                assert_eq!(ledger_rows(&paged), ledger_rows(&one), "page size {size}, {filter:?}");
+                let (mut c1, mut c2) = (Vec::new(), Vec::new());
+                svc.export_hazard_ledger(ctx, &filter, LedgerFormat::Csv, &mut c1).await.unwrap();
+                small(size).export_hazard_ledger(ctx, &filter, LedgerFormat::Csv, &mut c2).await.unwrap();
+                assert_eq!(c1, c2);
+                assert_eq!(svc.export_national(ctx, &filter).await.unwrap(), small(size).export_national(ctx, &filter).await.unwrap());
+            }
+        }
+    }
+    // Every hazard, in pages of 3, is the general list's hazards with their timelines.
+    let scope = bihuan_service::hazards::hazard_scope(&t.office);
+    let mut tx = svc.db.read().await.unwrap();
+    let f = HazardFilter { limit: 1000, sort: bihuan_domain::hazard::HazardSort::Oldest, ..Default::default() };
+    let expected = bihuan_store::hazards::list(&mut tx, &scope, &f, svc.today()).await.unwrap().items;
+    assert_eq!(expected.len(), n);
+    assert!(expected.iter().any(|h| h.listing.is_some()) && expected.iter().any(|h| h.pending_extension.is_some()));
+    let ids: Vec<_> = expected.iter().map(|h| h.id).collect();
+    let expected_events = bihuan_store::hazards::events_of(&mut tx, &ids).await.unwrap();
+    let (mut got, mut got_events, mut after) = (Vec::new(), Vec::new(), 0);
+    let mut units = bihuan_store::hazards::UnitCache::default();
+    loop {
+        let page = bihuan_store::hazards::ledger_page(&mut tx, &scope, &f, svc.today(), after, 3, true, &mut units).await.unwrap();
+        let Some(last) = page.hazards.last() else { break };
+        after = last.num;
+        assert!(page.hazards.len() <= 3);
+        got.extend(page.hazards);
+        got_events.extend(page.events);
+    }
+    tx.commit().await.unwrap();
+    assert_eq!(got, expected);
+    let key = |e: &bihuan_domain::hazard::HazardEvent| (e.hazard_id, e.seq);
+    let mut expected_events = expected_events;
+    let order: std::collections::HashMap<_, _> = expected.iter().enumerate().map(|(i, h)| (h.id, i)).collect();
+    expected_events.sort_by_key(|e| (order[&e.hazard_id], e.seq));
+    assert_eq!(got_events.iter().map(key).collect::<Vec<_>>(), expected_events.iter().map(key).collect::<Vec<_>>());
+    assert_eq!(got_events, expected_events);
+    assert_eq!(units.credit_code(t.firm).map(String::as_str), Some(t.firm_code.as_str()));
+}
+
+scenario!(export_across_pages => sqlite_ledger_export_across_pages, postgres_ledger_export_across_pages);
