@@ -449,6 +449,9 @@ pub const IMPORT_COLUMNS: &[ColumnSpec] = &[
     spec!("closed_on", false, ["销号时间", "销号日期", "验收时间", "验收日期", "完成时间", "整改完成时间", "完成日期", "实际完成时间"]),
 ];
 
+/// Audit entries of an import written per statement batch.
+const IMPORT_AUDIT_BATCH: usize = 1000;
+
 /// Placeholder written where a closed hazard's ledger lacks a required fact.
 pub const IMPORT_PLACEHOLDER: &str = "台账导入";
 
@@ -1043,6 +1046,8 @@ impl Service {
             let to_create = i64::try_from(checked.iter().filter(|c| c.planned.is_some()).count()).unwrap_or(i64::MAX);
             let mut num = if to_create > 0 { store::next_numbers(&mut tx, "hazard", to_create).await? } else { 0 };
             let mut events = Vec::new();
+            let mut keys = Vec::new();
+            let mut audit = Vec::new();
             let at = self.now();
             for c in &mut checked {
                 let Some(p) = c.planned.take() else { continue };
@@ -1050,8 +1055,10 @@ impl Service {
                 h.num = num;
                 num += 1;
                 h.code = format!("YH{year}-{:06}", h.num);
+                // One `insert` per hazard (whatever it maintains besides the
+                // row); the import keys and audit entries go in batches below.
                 store::insert(&mut tx, &h).await?;
-                store::set_import_key(&mut tx, h.id, &p.key).await?;
+                keys.push((h.id, p.key));
                 events.push(HazardEvent {
                     id: HazardEventId::new(),
                     hazard_id: h.id,
@@ -1069,11 +1076,17 @@ impl Service {
                         "deadline": h.deadline.map(|d| d.to_string()), "responsible_person": h.responsible_person,
                     }),
                 });
-                self.audit(&mut tx, ctx, "hazard.import", "hazard", Some(h.id.to_string()), NONE, Some(&h)).await?;
+                audit.push(self.audit_entry(ctx, "hazard.import", "hazard", Some(h.id.to_string()), NONE, Some(&h)));
+                if audit.len() >= IMPORT_AUDIT_BATCH {
+                    // Each entry holds the whole hazard as JSON: bounded memory.
+                    bihuan_store::audit::append_many(&mut tx, std::mem::take(&mut audit)).await?;
+                }
                 c.report.status = RowStatus::Created;
                 c.report.code = Some(h.code.clone());
             }
+            store::set_import_keys(&mut tx, &keys).await?;
             store::insert_events(&mut tx, &events).await?;
+            bihuan_store::audit::append_many(&mut tx, audit).await?;
             // Rows that repeat an earlier row name the hazard it created.
             let created: HashMap<u32, String> =
                 checked.iter().filter(|c| c.report.status == RowStatus::Created).filter_map(|c| c.report.code.clone().map(|k| (c.report.line, k))).collect();

@@ -1043,6 +1043,31 @@ pub async fn codes_by_import_key(tx: &mut Tx, keys: &[String]) -> Result<HashMap
     Ok(out)
 }
 
+/// Records the import keys of hazards just inserted, many per statement
+/// (instead of one UPDATE per hazard). Keys are unique: a key already used
+/// fails with a database error.
+pub async fn set_import_keys(tx: &mut Tx, keys: &[(HazardId, String)]) -> Result<()> {
+    // Two parameters a row.
+    for chunk in keys.chunks(in_list_chunk(tx.engine()) / 2) {
+        let mut args = Args::default();
+        let rows: Vec<String> = chunk.iter().map(|(id, key)| format!("({})", args.list([P::Uuid(id.0), P::Text(key.clone())]))).collect();
+        let sql = match tx.engine() {
+            Engine::Sqlite => format!(
+                "UPDATE hazard SET import_key = v.column2 FROM (VALUES {}) AS v WHERE hazard.id = v.column1",
+                rows.join(", ")
+            ),
+            Engine::Postgres => {
+                format!("UPDATE hazard SET import_key = v.k FROM (VALUES {}) AS v (id, k) WHERE hazard.id = v.id", rows.join(", "))
+            }
+        };
+        let n = run!(tx, |c| bind_all!(sqlx::query(&sql), args).execute(&mut *c).await?.rows_affected());
+        if n != chunk.len() as u64 {
+            return Err(StoreError::NotFound);
+        }
+    }
+    Ok(())
+}
+
 /// Records the import key of a hazard just inserted. The key is unique: a
 /// second hazard under the same key fails with a database error.
 pub async fn set_import_key(tx: &mut Tx, id: HazardId, key: &str) -> Result<()> {
