@@ -129,10 +129,8 @@ pub async fn append_many(tx: &mut Tx, entries: Vec<NewEntry>) -> Result<()> {
     let (last_seq, mut prev_hash): (i64, String) = run!(tx, |c| {
         sqlx::query_as("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash").bind(n).fetch_one(&mut *c).await?
     });
-    let mut seq = last_seq - n;
     let mut chain = Vec::with_capacity(entries.len());
-    for e in entries {
-        seq += 1;
+    for (seq, e) in (last_seq - n + 1..).zip(entries) {
         let mut entry = AuditEntry {
             seq,
             id: AuditId::new(),

@@ -475,8 +475,11 @@ async fn varied_hazards(svc: &Service, t: &Town) -> usize {
     n
 }
 
+/// Rows of a sheet as (header, text) pairs.
+type SheetRows = Vec<Vec<(String, String)>>;
+
 /// Both sheets of an xlsx ledger, as text rows.
-fn ledger_rows(xlsx: &[u8]) -> (Vec<Vec<(String, String)>>, Vec<Vec<(String, String)>>) {
+fn ledger_rows(xlsx: &[u8]) -> (SheetRows, SheetRows) {
     let specs: Vec<bihuan_reports::ColumnSpec> = bihuan_service::ledger::LEDGER_HEADERS
         .iter()
         .map(|h| bihuan_reports::ColumnSpec { key: Box::leak(h.to_string().into_boxed_str()), aliases: Box::leak(vec![*h].into_boxed_slice()), required: false })
