@@ -14,7 +14,7 @@ use bihuan_domain::permission::Decision;
 use bihuan_domain::role::Role;
 use bihuan_domain::{DomainError, ErrorCode, FieldError};
 use bihuan_reports::{Cell, Column, ColumnSpec, CsvLedger, ImportRow, LedgerError, SheetSpec, XlsxLedger, normalize_text};
-use bihuan_store::hazards::{self as store, HazardFilter, LedgerUnit};
+use bihuan_store::hazards::{self as store, HazardFilter, LedgerUnit, UnitCache};
 use bihuan_store::{Tx, campaigns, units, users};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -23,8 +23,10 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use time::{Date, OffsetDateTime, PrimitiveDateTime};
 
-/// Hazards read from the database per page of an export.
-pub const EXPORT_BATCH: i64 = 1000;
+/// Hazards read from the database per page of an export: large pages, few
+/// statements (each page costs the same four or five whatever its size);
+/// 5,000 hazards and their ~25,000 events take a few tens of MB at most.
+pub const EXPORT_BATCH: i64 = 5000;
 
 // ------------------------------------------------------------------ export
 
@@ -245,7 +247,8 @@ fn timeline_row(code: &str, e: &HazardEvent) -> Vec<Cell> {
 
 impl Service {
     /// Writes the ledger of the hazards the caller may see that match
-    /// `filter` to `out`, reading them in pages of [`EXPORT_BATCH`] inside
+    /// `filter` to `out`, reading them in pages of [`EXPORT_BATCH`] (see
+    /// `Settings::export_page_size`) inside
     /// one read transaction: memory stays flat whatever the number of rows.
     /// `filter.sort`, `after` and `limit` are ignored (rows come in
     /// registration order). Pass `&mut Vec<u8>`, a file or any writer.
@@ -274,38 +277,29 @@ impl Service {
             LedgerFormat::Csv => Sink::Csv(Box::new(CsvLedger::new(out, &columns(&LEDGER_HEADERS, &LEDGER_WIDTHS)).map_err(ledger_error)?)),
         };
         let mut tx = self.db.read().await?;
-        let mut areas: HashMap<AreaId, String> = HashMap::new();
+        let areas = campaigns::area_names(&mut tx).await?;
+        let mut units = UnitCache::default();
+        let with_timeline = format == LedgerFormat::Xlsx;
+        let batch = self.settings.export_page_size.max(1);
         let (mut after, mut n, mut events) = (0i64, 0i64, 0u64);
         loop {
-            let page = store::export_page(&mut tx, &scope, filter, today, after, EXPORT_BATCH).await?;
-            let Some(last) = page.last() else { break };
+            let page = store::ledger_page(&mut tx, &scope, filter, today, after, batch, with_timeline, &mut units).await?;
+            let Some(last) = page.hazards.last() else { break };
             after = last.num;
-            let unit_ids: Vec<UnitId> = page.iter().map(|h| h.unit.id).collect();
-            let codes = store::credit_codes(&mut tx, &unit_ids).await?;
-            for a in page.iter().filter_map(|h| h.area_id) {
-                if !areas.contains_key(&a)
-                    && let Some(row) = campaigns::area(&mut tx, a).await?
-                {
-                    areas.insert(a, row.name);
-                }
-            }
             let mut timeline: HashMap<HazardId, Vec<HazardEvent>> = HashMap::new();
-            if format == LedgerFormat::Xlsx {
-                let ids: Vec<HazardId> = page.iter().map(|h| h.id).collect();
-                for e in store::events_of(&mut tx, &ids).await? {
-                    timeline.entry(e.hazard_id).or_default().push(e);
-                }
+            for e in page.events {
+                timeline.entry(e.hazard_id).or_default().push(e);
             }
-            for h in &page {
+            for h in &page.hazards {
                 n += 1;
                 let area = h.area_id.and_then(|a| areas.get(&a));
-                sink.list(&ledger_row(n, h, codes.get(&h.unit.id), area, today)).map_err(ledger_error)?;
+                sink.list(&ledger_row(n, h, units.credit_code(h.unit.id), area, today)).map_err(ledger_error)?;
                 for e in timeline.remove(&h.id).unwrap_or_default() {
                     sink.timeline(&timeline_row(&h.code, &e)).map_err(ledger_error)?;
                     events += 1;
                 }
             }
-            if (page.len() as i64) < EXPORT_BATCH {
+            if (page.hazards.len() as i64) < batch {
                 break;
             }
         }
@@ -428,6 +422,8 @@ macro_rules! spec {
 
 /// The columns an import reads, with the names offices give them.
 pub const IMPORT_COLUMNS: &[ColumnSpec] = &[
+    // Read only to recognise footer and summary rows (合计 in the 序号 column).
+    spec!("seq", false, ["序号"]),
     spec!("unit", true, ["所在单位", "单位名称", "企业名称", "隐患单位", "被检查单位", "检查对象", "单位", "企业"]),
     spec!("credit_code", false, ["统一社会信用代码", "社会信用代码", "信用代码"]),
     spec!("code", false, ["隐患编号", "编号"]),
@@ -452,8 +448,62 @@ pub const IMPORT_COLUMNS: &[ColumnSpec] = &[
     spec!("state", false, ["状态", "整改状态", "隐患状态", "整改进度", "是否整改", "是否完成"]),
     spec!("rectification", false, ["整改情况", "整改完成情况", "整改结果", "完成情况"]),
     spec!("accepted_by", false, ["验收人", "复查人", "验收人员"]),
-    spec!("closed_on", false, ["销号时间", "销号日期", "验收时间", "验收日期", "完成时间", "整改完成时间", "完成日期", "实际完成时间"]),
+    // When the hazard was accepted and closed (销号) …
+    spec!("closed_on", false, ["销号时间", "销号日期", "验收时间", "验收日期", "验收销号时间", "验收销号日期"]),
+    // … and when the rectification was done (handed in for acceptance).
+    spec!("completed_on", false, ["整改完成时间", "整改完成日期", "完成时间", "完成日期", "实际完成时间", "实际完成日期"]),
 ];
+
+/// Words that open a summary row (合计：12 项) or a footer line (制表人：张三,
+/// 填表说明：…, 备注：…) when followed by nothing, punctuation or a digit.
+const FOOTER_WORDS: &[&str] = &[
+    "合计", "总计", "小计", "共计", "累计", "汇总", "制表人", "制表", "填表人", "填报人", "审核人", "审核", "审批人", "复核人",
+    "负责人", "单位负责人", "主要负责人", "分管领导", "统计人", "经办人", "联系人", "联系电话", "填表说明", "填报说明", "说明",
+    "备注", "注", "填表日期", "填报日期", "制表日期", "报送日期",
+];
+
+/// Whether a cell's text is a footer or summary word, such as `合计`,
+/// `合 计：12项`, `制表人：张三` or `注：1、…` (not `注意事项` nor `备注栏未填写`).
+fn is_footer_text(text: &str) -> bool {
+    let t = loose(text);
+    FOOTER_WORDS.iter().any(|w| t.strip_prefix(w).is_some_and(|rest| rest.chars().next().is_none_or(|c| !c.is_alphabetic())))
+}
+
+/// Columns that say what a row is about; a row with none of them filled
+/// (only a 序号, a unit merged down over it, a credit code) holds no hazard.
+const NON_CONTENT_COLUMNS: [&str; 3] = ["seq", "unit", "credit_code"];
+
+/// Why a row is a footer, a summary or a blank row rather than a hazard, as
+/// (zh, en); `None` for an ordinary row.
+fn footer_row(row: &ImportRow) -> Option<(String, String)> {
+    let short = |t: &str| -> String {
+        let mut s: String = t.chars().take(20).collect();
+        if t.chars().count() > 20 {
+            s.push('…');
+        }
+        s
+    };
+    // 合计 / 制表人 in the columns that name the row, or anywhere when the row names no hazard.
+    let named = row.get("name").is_some_and(|n| !is_footer_text(n));
+    let footer = row
+        .values
+        .iter()
+        .find(|(k, v)| (!named || ["seq", "unit", "credit_code", "code", "name"].contains(*k)) && is_footer_text(v));
+    if let Some((_, text)) = footer {
+        let text = short(text);
+        return Some((format!("表尾/合计行“{text}”，已跳过（不计为错误）"), format!("Skipped: footer/summary row (\"{text}\"); not an error")));
+    }
+    if row.values.keys().all(|k| NON_CONTENT_COLUMNS.contains(k)) {
+        return Some((
+            "空行：只有序号或单位、没有隐患内容（如表尾、备注所在的行），已跳过（不计为错误）".into(),
+            "Skipped: footer/summary row (nothing but a sequence number or a unit: no hazard in it); not an error".into(),
+        ));
+    }
+    None
+}
+
+/// Audit entries of an import written per statement batch.
+const IMPORT_AUDIT_BATCH: usize = 1000;
 
 /// Placeholder written where a closed hazard's ledger lacks a required fact.
 pub const IMPORT_PLACEHOLDER: &str = "台账导入";
@@ -698,14 +748,9 @@ impl ImportCtx<'_> {
             errors: vec![],
             warnings: vec![],
         };
-        if row.values.is_empty() {
+        if let Some((zh, en)) = footer_row(row) {
             report.status = RowStatus::Skipped;
-            report.warnings.push(RowProblem {
-                column: String::new(),
-                field: String::new(),
-                zh: "本行在所读取的列中没有内容（如表尾的填表人、备注），已跳过".into(),
-                en: "Nothing in the columns read (a footer or a note); skipped".into(),
-            });
+            report.warnings.push(RowProblem { column: String::new(), field: String::new(), zh, en });
             return Checked { report, planned: None, same_as_line: None };
         }
         // A code of ours: the hazard is here already.
@@ -788,6 +833,7 @@ impl ImportCtx<'_> {
         };
         let deadline = date("deadline", "整改期限", "The deadline");
         let closed_on = date("closed_on", "销号时间", "The closing date");
+        let completed_on = date("completed_on", "整改完成时间", "The completion date");
         // The state: the 状态 column, or a state word in 整改情况.
         let rect_text = text("rectification");
         let (state_word, rectification) = match (text("state"), rect_text) {
@@ -807,7 +853,7 @@ impl ImportCtx<'_> {
                     HazardState::Reported
                 }
             },
-            None if closed_on.is_some() => HazardState::Closed,
+            None if closed_on.is_some() || completed_on.is_some() => HazardState::Closed,
             None if deadline.is_some() => HazardState::Rectifying,
             None => HazardState::Reported,
         };
@@ -826,6 +872,35 @@ impl ImportCtx<'_> {
         }
         if closed_on.is_some_and(|c| c > self.today) {
             errors.push(FieldError::new("closed_on", "销号时间不能晚于今天", "The closing date may not be in the future"));
+        }
+        if let (Some(c), Some(f)) = (completed_on, fields.as_ref().and_then(|f| f.found_on))
+            && c < f
+        {
+            errors.push(FieldError::new("completed_on", "整改完成时间不能早于发现时间", "The completion date may not be before the date found"));
+        }
+        if completed_on.is_some_and(|c| c > self.today) {
+            errors.push(FieldError::new("completed_on", "整改完成时间不能晚于今天", "The completion date may not be in the future"));
+        }
+        if let (Some(done), Some(closed)) = (completed_on, closed_on)
+            && closed < done
+        {
+            errors.push(FieldError::new("closed_on", "销号时间不能早于整改完成时间", "The closing date may not be before the completion date"));
+        }
+        // A closed hazard's dates are facts of record (the on-time rate, the
+        // national interface's acceptance time): without any date in the
+        // row, none is made up — the office adds it, or imports the row as
+        // awaiting acceptance.
+        if state == HazardState::Closed && closed_on.is_none() && completed_on.is_none() {
+            errors.push(FieldError::new(
+                "closed_on",
+                format!(
+                    "状态为“{}”，但台账没有销号时间：请在“销号时间”（或“验收时间”“整改完成时间”）列填写日期后再导入；尚未验收的，请将状态填为“待验收”",
+                    state_word.as_deref().unwrap_or("已销号")
+                ),
+                "The row says the hazard is closed but gives no date: add it in a 销号时间 (closing), 验收时间 (acceptance) or \
+                 整改完成时间 (completion) column and import again; if it has not been accepted yet, give its state as 待验收 \
+                 (awaiting acceptance)",
+            ));
         }
         report.state = Some(state);
         let finish = |mut report: ImportRowReport, errors: Vec<FieldError>, warnings: Vec<RowProblem>| {
@@ -915,7 +990,8 @@ impl ImportCtx<'_> {
                     Some(r) => r,
                     None => placeholder("整改情况", "description of the rectification", "rectification", &mut warnings),
                 });
-                h.submitted_at = Some(self.now);
+                // Handed in when the rectification was done, if the row says when.
+                h.submitted_at = Some(completed_on.map(|d| start_of_day(d).max(found_at)).unwrap_or(self.now));
                 deadline.map(|_| HazardOp::Assign)
             }
             HazardState::Closed => {
@@ -927,20 +1003,26 @@ impl ImportCtx<'_> {
                     Some(a) => a,
                     None => placeholder("验收人", "name of who accepted it", "accepted_by", &mut warnings),
                 });
-                let closed_at = match closed_on {
-                    Some(d) => start_of_day(d).max(found_at),
-                    None => {
+                // The row's own dates: closed (accepted) on the closing date,
+                // handed in on the completion date; each stands in for the
+                // other when the row gives only one (a row without either is
+                // an error above). Never the time of the import.
+                let day = |d: Date| start_of_day(d).max(found_at);
+                let (submitted_at, closed_at) = match (completed_on, closed_on) {
+                    (Some(done), Some(closed)) => (day(done), day(closed)),
+                    (Some(done), None) => {
                         warnings.push(headers.problem(FieldError::new(
                             "closed_on",
-                            "台账未记录销号时间，按导入时间记录",
-                            "The ledger has no closing date; the time of the import is recorded",
+                            "台账未记录销号时间，按整改完成时间记录",
+                            "The ledger has no closing date; the completion date is recorded as such",
                         )));
-                        h.acceptance_comment = Some(format!("{IMPORT_PLACEHOLDER}：原台账未记录销号时间"));
-                        self.now
+                        (day(done), day(done))
                     }
+                    (None, Some(closed)) => (day(closed), day(closed)),
+                    (None, None) => (self.now, self.now),
                 };
                 h.closed_at = Some(closed_at);
-                h.submitted_at = Some(closed_at);
+                h.submitted_at = Some(submitted_at);
                 Some(HazardOp::Accept)
             }
             HazardState::Dismissed => {
@@ -1041,7 +1123,6 @@ impl Service {
             ImportMode::AllOrNothing => invalid == 0,
         };
         if apply {
-            let year = self.today().year();
             let (user, username, unit) = match &ctx.caller {
                 Caller::User(a) => (Some(a.user_id), a.username.clone(), Some(a.unit_id)),
                 Caller::System(n) => (None, n.clone(), None),
@@ -1049,15 +1130,22 @@ impl Service {
             let to_create = i64::try_from(checked.iter().filter(|c| c.planned.is_some()).count()).unwrap_or(i64::MAX);
             let mut num = if to_create > 0 { store::next_numbers(&mut tx, "hazard", to_create).await? } else { 0 };
             let mut events = Vec::new();
+            let mut keys = Vec::new();
+            let mut audit = Vec::new();
             let at = self.now();
             for c in &mut checked {
                 let Some(p) = c.planned.take() else { continue };
                 let mut h = p.hazard;
                 h.num = num;
                 num += 1;
-                h.code = format!("YH{year}-{:06}", h.num);
+                // The year of the code is the year the hazard was found, as
+                // if it had been registered then (a 2020 ledger row is not
+                // a hazard of the import year).
+                h.code = format!("YH{}-{:06}", bihuan_domain::clock::local_date(h.found_at).year(), h.num);
+                // One `insert` per hazard (whatever it maintains besides the
+                // row); the import keys and audit entries go in batches below.
                 store::insert(&mut tx, &h).await?;
-                store::set_import_key(&mut tx, h.id, &p.key).await?;
+                keys.push((h.id, p.key));
                 events.push(HazardEvent {
                     id: HazardEventId::new(),
                     hazard_id: h.id,
@@ -1075,11 +1163,17 @@ impl Service {
                         "deadline": h.deadline.map(|d| d.to_string()), "responsible_person": h.responsible_person,
                     }),
                 });
-                self.audit(&mut tx, ctx, "hazard.import", "hazard", Some(h.id.to_string()), NONE, Some(&h)).await?;
+                audit.push(self.audit_entry(ctx, "hazard.import", "hazard", Some(h.id.to_string()), NONE, Some(&h)));
+                if audit.len() >= IMPORT_AUDIT_BATCH {
+                    // Each entry holds the whole hazard as JSON: bounded memory.
+                    bihuan_store::audit::append_many(&mut tx, std::mem::take(&mut audit)).await?;
+                }
                 c.report.status = RowStatus::Created;
                 c.report.code = Some(h.code.clone());
             }
+            store::set_import_keys(&mut tx, &keys).await?;
             store::insert_events(&mut tx, &events).await?;
+            bihuan_store::audit::append_many(&mut tx, audit).await?;
             // Rows that repeat an earlier row name the hazard it created.
             let created: HashMap<u32, String> =
                 checked.iter().filter(|c| c.report.status == RowStatus::Created).filter_map(|c| c.report.code.clone().map(|k| (c.report.line, k))).collect();
@@ -1325,17 +1419,17 @@ impl Service {
         let today = self.today();
         let mut tx = self.db.read().await?;
         let mut out = Vec::new();
+        let mut units = UnitCache::default();
+        let batch = self.settings.export_page_size.max(1);
         let mut after = 0i64;
         loop {
-            let page = store::export_page(&mut tx, &scope, filter, today, after, EXPORT_BATCH).await?;
-            let Some(last) = page.last() else { break };
+            let page = store::ledger_page(&mut tx, &scope, filter, today, after, batch, false, &mut units).await?;
+            let Some(last) = page.hazards.last() else { break };
             after = last.num;
-            let unit_ids: Vec<UnitId> = page.iter().map(|h| h.unit.id).collect();
-            let codes = store::credit_codes(&mut tx, &unit_ids).await?;
-            for h in &page {
-                out.push(national_danger(h, codes.get(&h.unit.id).map(String::as_str))?);
+            for h in &page.hazards {
+                out.push(national_danger(h, units.credit_code(h.unit.id).map(String::as_str))?);
             }
-            if (page.len() as i64) < EXPORT_BATCH {
+            if (page.hazards.len() as i64) < batch {
                 break;
             }
         }

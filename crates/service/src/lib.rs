@@ -43,6 +43,9 @@ pub struct Settings {
     pub files_dir: std::path::PathBuf,
     /// Largest accepted upload, in bytes.
     pub max_upload_bytes: u64,
+    /// Hazards read per page of a ledger export ([`ledger::EXPORT_BATCH`]);
+    /// tests make it small to cross page boundaries.
+    pub export_page_size: i64,
 }
 
 impl Default for Settings {
@@ -56,6 +59,7 @@ impl Default for Settings {
             password: password::Hasher::default(),
             files_dir: std::env::temp_dir().join("bihuan-files"),
             max_upload_bytes: 10 * 1024 * 1024,
+            export_page_size: ledger::EXPORT_BATCH,
         }
     }
 }
@@ -133,27 +137,37 @@ impl Service {
         before: Option<&B>,
         after: Option<&A>,
     ) -> Result<()> {
+        bihuan_store::audit::append(tx, self.audit_entry(ctx, action, entity_type, entity_id, before, after)).await?;
+        Ok(())
+    }
+
+    /// The entry [`Service::audit`] appends, for writing many at once with
+    /// `bihuan_store::audit::append_many`.
+    pub(crate) fn audit_entry<B: Serialize, A: Serialize>(
+        &self,
+        ctx: &Ctx,
+        action: &str,
+        entity_type: &str,
+        entity_id: Option<String>,
+        before: Option<&B>,
+        after: Option<&A>,
+    ) -> NewEntry {
         let (actor_user_id, actor_name, actor_unit_id) = match &ctx.caller {
             Caller::User(a) => (Some(a.user_id), a.username.clone(), Some(a.unit_id)),
             Caller::System(name) => (None, name.clone(), None),
         };
-        bihuan_store::audit::append(
-            tx,
-            NewEntry {
-                at: self.now(),
-                actor_user_id,
-                actor_name,
-                actor_unit_id,
-                action: action.to_string(),
-                entity_type: entity_type.to_string(),
-                entity_id,
-                before: before.map(to_json),
-                after: after.map(to_json),
-                request_id: ctx.request_id.clone(),
-            },
-        )
-        .await?;
-        Ok(())
+        NewEntry {
+            at: self.now(),
+            actor_user_id,
+            actor_name,
+            actor_unit_id,
+            action: action.to_string(),
+            entity_type: entity_type.to_string(),
+            entity_id,
+            before: before.map(to_json),
+            after: after.map(to_json),
+            request_id: ctx.request_id.clone(),
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use bihuan_domain::indicator::Comparator;
 use bihuan_domain::model::{CampaignSummary, IndicatorValue, UnitRef};
 use bihuan_domain::unit::{UnitKind, UnitPath};
 use rust_decimal::Decimal;
+use std::collections::HashMap;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -603,4 +604,11 @@ pub async fn area(tx: &mut Tx, id: AreaId) -> Result<Option<AreaRow>> {
         None => Ok(None),
         Some(c) => Ok(areas(tx, CampaignId(c)).await?.into_iter().find(|a| a.id == id)),
     }
+}
+
+/// The name of every area of every campaign (a few dozen rows), for
+/// ledgers that name the area of each hazard.
+pub async fn area_names(tx: &mut Tx) -> Result<HashMap<AreaId, String>> {
+    let rows: Vec<(Uuid, String)> = run!(tx, |c| sqlx::query_as("SELECT id, name FROM area").fetch_all(&mut *c).await?);
+    Ok(rows.into_iter().map(|(id, name)| (AreaId(id), name)).collect())
 }

@@ -1,7 +1,7 @@
 //! Hazards: the record, its timeline, listings, extension requests, search,
 //! and the counts and rates behind dashboards.
 
-use crate::sql::{bind_all, subtree_range, Args, P};
+use crate::sql::{bind_all, in_list_chunk, subtree_range, Args, P};
 use crate::{run, Engine, Result, StoreError, Ts, Tx};
 use bihuan_domain::calendar::DeadlineRule;
 use bihuan_domain::hazard::*;
@@ -100,7 +100,7 @@ async fn unit_refs(tx: &mut Tx, ids: &[Uuid]) -> Result<HashMap<Uuid, UnitRef>> 
     ids.sort();
     ids.dedup();
     let mut out = HashMap::new();
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(in_list_chunk(tx.engine())) {
         let mut args = Args::default();
         let list = args.list(chunk.iter().map(|u| P::Uuid(*u)));
         let sql = format!("SELECT id, name, short_name, path FROM unit WHERE id IN ({list})");
@@ -118,39 +118,49 @@ pub async fn unit_names(tx: &mut Tx, ids: &[UnitId]) -> Result<HashMap<UnitId, U
     Ok(unit_refs(tx, &ids).await?.into_iter().map(|(k, v)| (UnitId(k), v)).collect())
 }
 
+/// The columns of a listing row, with its supervising unit (`l`, `u`).
+const LISTING_SELECT: &str = "SELECT l.hazard_id, l.level, l.supervising_unit_id, u.name, u.path, l.document_number, l.listed_on, \
+     l.required_by, l.signatory, l.requirements, l.lifted_on";
+
+type ListingRow = (Uuid, String, Uuid, String, String, String, Date, Date, String, Option<String>, Option<Date>);
+
+/// Keeps, per hazard, the latest listing of rows sorted by `listed_on,
+/// created_at`: the current one, or the last lifted.
+fn keep_latest_listings(rows: Vec<ListingRow>, listings: &mut HashMap<Uuid, Listing>) -> Result<()> {
+    for (hid, level, sid, sname, spath, doc, listed_on, required_by, signatory, requirements, lifted_on) in rows {
+        let level = vocab(ListingLevel::parse, "listing level", &level)?;
+        listings.insert(
+            hid,
+            Listing {
+                level,
+                supervising_unit_id: UnitId(sid),
+                supervising_unit_name: sname,
+                supervising_unit_path: UnitPath::from_stored(spath),
+                document_number: doc,
+                listed_on,
+                required_by,
+                signatory,
+                requirements,
+                lifted_on,
+            },
+        );
+    }
+    Ok(())
+}
+
 /// Current listings and pending extension requests of some hazards.
 async fn attachments_of(tx: &mut Tx, ids: &[Uuid]) -> Result<(HashMap<Uuid, Listing>, HashMap<Uuid, ExtensionRequest>)> {
     let mut listings = HashMap::new();
     let mut pending = HashMap::new();
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(in_list_chunk(tx.engine())) {
         let mut args = Args::default();
         let list = args.list(chunk.iter().map(|u| P::Uuid(*u)));
         let sql = format!(
-            "SELECT l.hazard_id, l.level, l.supervising_unit_id, u.name, u.path, l.document_number, l.listed_on, l.required_by, \
-             l.signatory, l.requirements, l.lifted_on FROM hazard_listing l JOIN unit u ON u.id = l.supervising_unit_id \
+            "{LISTING_SELECT} FROM hazard_listing l JOIN unit u ON u.id = l.supervising_unit_id \
              WHERE l.hazard_id IN ({list}) ORDER BY l.listed_on, l.created_at"
         );
-        type Row = (Uuid, String, Uuid, String, String, String, Date, Date, String, Option<String>, Option<Date>);
-        let rows: Vec<Row> = run!(tx, |c| bind_all!(sqlx::query_as(&sql), args).fetch_all(&mut *c).await?);
-        // The latest listing wins: the current one, or the last lifted.
-        for (hid, level, sid, sname, spath, doc, listed_on, required_by, signatory, requirements, lifted_on) in rows {
-            let level = vocab(ListingLevel::parse, "listing level", &level)?;
-            listings.insert(
-                hid,
-                Listing {
-                    level,
-                    supervising_unit_id: UnitId(sid),
-                    supervising_unit_name: sname,
-                    supervising_unit_path: UnitPath::from_stored(spath),
-                    document_number: doc,
-                    listed_on,
-                    required_by,
-                    signatory,
-                    requirements,
-                    lifted_on,
-                },
-            );
-        }
+        let rows: Vec<ListingRow> = run!(tx, |c| bind_all!(sqlx::query_as(&sql), args).fetch_all(&mut *c).await?);
+        keep_latest_listings(rows, &mut listings)?;
         let sql = format!("SELECT {EXT_COLUMNS} FROM hazard_extension WHERE status = 'pending' AND hazard_id IN ({list})");
         let rows: Vec<ExtensionDb> = run!(tx, |c| bind_all!(sqlx::query_as(&sql), args).fetch_all(&mut *c).await?);
         for r in rows {
@@ -162,17 +172,25 @@ async fn attachments_of(tx: &mut Tx, ids: &[Uuid]) -> Result<(HashMap<Uuid, List
 
 /// Turns rows into hazards with their unit names, listing and pending request.
 async fn hydrate(tx: &mut Tx, rows: Vec<HazardDb>) -> Result<Vec<Hazard>> {
-    let mut ids = Vec::new();
-    for r in &rows {
-        ids.push(r.unit_id);
-        ids.push(r.found_by_unit_id);
-        ids.extend(r.responsible_unit_id);
-        ids.extend(r.assigned_by_unit_id);
-        ids.extend(r.accepting_unit_id);
-    }
+    let ids: Vec<Uuid> = rows.iter().flat_map(unit_ids_of).collect();
     let units = unit_refs(tx, &ids).await?;
     let hazard_ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let (mut listings, mut pending) = attachments_of(tx, &hazard_ids).await?;
+    let (listings, pending) = attachments_of(tx, &hazard_ids).await?;
+    assemble(rows, &units, listings, pending)
+}
+
+/// The unit ids a row refers to.
+fn unit_ids_of(r: &HazardDb) -> impl Iterator<Item = Uuid> {
+    [Some(r.unit_id), Some(r.found_by_unit_id), r.responsible_unit_id, r.assigned_by_unit_id, r.accepting_unit_id].into_iter().flatten()
+}
+
+/// Builds hazards from rows and what was read about them.
+fn assemble(
+    rows: Vec<HazardDb>,
+    units: &HashMap<Uuid, UnitRef>,
+    mut listings: HashMap<Uuid, Listing>,
+    mut pending: HashMap<Uuid, ExtensionRequest>,
+) -> Result<Vec<Hazard>> {
     let unit = |id: Uuid| units.get(&id).cloned().ok_or_else(|| corrupt("unit", &id.to_string()));
     let opt_unit = |id: Option<Uuid>| id.map(unit).transpose();
     let mut out = Vec::with_capacity(rows.len());
@@ -471,7 +489,7 @@ pub async fn events(tx: &mut Tx, hazard: HazardId) -> Result<Vec<HazardEvent>> {
 /// Timelines of many hazards (for the ledger's second sheet), in hazard order.
 pub async fn events_of(tx: &mut Tx, hazards: &[HazardId]) -> Result<Vec<HazardEvent>> {
     let mut out = Vec::new();
-    for chunk in hazards.chunks(500) {
+    for chunk in hazards.chunks(in_list_chunk(tx.engine())) {
         let mut args = Args::default();
         let list = args.list(chunk.iter().map(|h| P::Uuid(h.0)));
         let sql = format!("SELECT {EVENT_COLUMNS} FROM hazard_event WHERE hazard_id IN ({list}) ORDER BY hazard_id, seq");
@@ -836,6 +854,125 @@ pub async fn export_page(tx: &mut Tx, scope: &HazardScope, f: &HazardFilter, tod
     Ok(list(tx, scope, &f, today).await?.items)
 }
 
+/// Units met by earlier pages of a ledger export, with their credit codes:
+/// each unit is read once per export, not once per page.
+#[derive(Default)]
+pub struct UnitCache {
+    refs: HashMap<Uuid, UnitRef>,
+    credit_codes: HashMap<Uuid, String>,
+}
+
+impl UnitCache {
+    /// The 统一社会信用代码 of a unit met so far, when it has one.
+    pub fn credit_code(&self, id: UnitId) -> Option<&String> {
+        self.credit_codes.get(&id.0)
+    }
+
+    /// Reads the units of `ids` not read before, in short IN lists.
+    async fn fill(&mut self, tx: &mut Tx, ids: impl Iterator<Item = Uuid>) -> Result<()> {
+        let mut missing: Vec<Uuid> = ids.filter(|id| !self.refs.contains_key(id)).collect();
+        missing.sort();
+        missing.dedup();
+        for chunk in missing.chunks(in_list_chunk(tx.engine())) {
+            let mut args = Args::default();
+            let list = args.list(chunk.iter().map(|u| P::Uuid(*u)));
+            let sql = format!("SELECT id, name, short_name, path, credit_code FROM unit WHERE id IN ({list})");
+            type Row = (Uuid, String, Option<String>, String, Option<String>);
+            let rows: Vec<Row> = run!(tx, |c| bind_all!(sqlx::query_as(&sql), args).fetch_all(&mut *c).await?);
+            for (id, name, short_name, path, credit_code) in rows {
+                self.refs.insert(id, UnitRef { id: UnitId(id), name, short_name, path: UnitPath::from_stored(path) });
+                if let Some(code) = credit_code {
+                    self.credit_codes.insert(id, code);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One page of a ledger export: the hazards and, when asked for, their
+/// timelines.
+pub struct LedgerPage {
+    pub hazards: Vec<Hazard>,
+    /// Events of these hazards, by hazard number then `seq`.
+    pub events: Vec<HazardEvent>,
+}
+
+/// The next page of at most `batch` hazards in `scope` matching `f` with a
+/// number above `after_num`, in number order, for a ledger (no cap on
+/// `batch`; `f.sort`, `after` and `limit` are ignored). Unlike
+/// [`export_page`] it reads the page's listings, pending extension requests
+/// and (with `timeline`) events by joins over the page's own range of
+/// numbers — `num > after_num AND num <= last` under the same WHERE clause,
+/// which in one snapshot is exactly the page — instead of IN lists of ids,
+/// and unit names once per export through `units`. A page costs four or
+/// five statements whatever its size.
+#[allow(clippy::too_many_arguments)]
+pub async fn ledger_page(
+    tx: &mut Tx,
+    scope: &HazardScope,
+    f: &HazardFilter,
+    today: Date,
+    after_num: i64,
+    batch: i64,
+    timeline: bool,
+    units: &mut UnitCache,
+) -> Result<LedgerPage> {
+    let engine = tx.engine();
+    // The WHERE clause of the page, with the page's range: fresh parameters each time.
+    let page_where = |args: &mut Args, upto: Option<i64>| -> Option<String> {
+        let w = where_clause(engine, args, scope, f, today)?;
+        let lo = args.push(P::Int(after_num));
+        Some(match upto {
+            Some(hi) => format!("{w} AND h.num > {lo} AND h.num <= {}", args.push(P::Int(hi))),
+            None => format!("{w} AND h.num > {lo}"),
+        })
+    };
+    let empty = LedgerPage { hazards: vec![], events: vec![] };
+    let mut args = Args::default();
+    let Some(w) = page_where(&mut args, None) else { return Ok(empty) };
+    let lim = args.push(P::Int(batch.max(1)));
+    let cols = COLUMNS.split(',').map(|c| format!("h.{}", c.trim())).collect::<Vec<_>>().join(", ");
+    let sql = format!("SELECT {cols} FROM hazard h WHERE {w} ORDER BY h.num LIMIT {lim}");
+    let rows: Vec<HazardDb> = run!(tx, |c| bind_all!(sqlx::query_as(&sql), args).fetch_all(&mut *c).await?);
+    let Some(last) = rows.last().map(|r| r.num) else { return Ok(empty) };
+
+    units.fill(tx, rows.iter().flat_map(unit_ids_of)).await?;
+
+    let mut listings = HashMap::new();
+    let mut args = Args::default();
+    if let Some(w) = page_where(&mut args, Some(last)) {
+        let sql = format!(
+            "{LISTING_SELECT} FROM hazard h JOIN hazard_listing l ON l.hazard_id = h.id JOIN unit u ON u.id = l.supervising_unit_id \
+             WHERE {w} ORDER BY l.listed_on, l.created_at"
+        );
+        let rows: Vec<ListingRow> = run!(tx, |c| bind_all!(sqlx::query_as(&sql), args).fetch_all(&mut *c).await?);
+        keep_latest_listings(rows, &mut listings)?;
+    }
+    let mut pending = HashMap::new();
+    let mut args = Args::default();
+    if let Some(w) = page_where(&mut args, Some(last)) {
+        let ext_cols = EXT_COLUMNS.split(',').map(|c| format!("x.{}", c.trim())).collect::<Vec<_>>().join(", ");
+        let sql = format!("SELECT {ext_cols} FROM hazard h JOIN hazard_extension x ON x.hazard_id = h.id WHERE x.status = 'pending' AND {w}");
+        let rows: Vec<ExtensionDb> = run!(tx, |c| bind_all!(sqlx::query_as(&sql), args).fetch_all(&mut *c).await?);
+        for r in rows {
+            pending.insert(r.hazard_id, r.into_request());
+        }
+    }
+    let mut events = Vec::new();
+    let mut args = Args::default();
+    if timeline && let Some(w) = page_where(&mut args, Some(last)) {
+        let ev_cols = EVENT_COLUMNS.split(',').map(|c| format!("e.{}", c.trim())).collect::<Vec<_>>().join(", ");
+        let sql = format!("SELECT {ev_cols} FROM hazard h JOIN hazard_event e ON e.hazard_id = h.id WHERE {w} ORDER BY h.num, e.seq");
+        let rows: Vec<EventRow> = run!(tx, |c| bind_all!(sqlx::query_as(&sql), args).fetch_all(&mut *c).await?);
+        events.reserve(rows.len());
+        for r in rows {
+            events.push(event_from_row(r)?);
+        }
+    }
+    Ok(LedgerPage { hazards: assemble(rows, &units.refs, listings, pending)?, events })
+}
+
 // ---- counts and rates ----
 
 /// Counts of the hazards in `scope` matching `f`: the total and, with `by`,
@@ -975,14 +1112,41 @@ async fn scan_tally(tx: &mut Tx, scope: &HazardScope, f: &HazardFilter, today: D
 /// Codes of the hazards imported under any of `keys`: key → hazard code.
 pub async fn codes_by_import_key(tx: &mut Tx, keys: &[String]) -> Result<HashMap<String, String>> {
     let mut out = HashMap::new();
-    for chunk in keys.chunks(500) {
+    for chunk in keys.chunks(in_list_chunk(tx.engine())) {
         let mut args = Args::default();
         let list = args.list(chunk.iter().map(|k| P::Text(k.clone())));
-        let sql = format!("SELECT import_key, code FROM hazard WHERE import_key IN ({list})");
+        // `IS NOT NULL` matches the partial index of migration 0009: SQLite
+        // then uses it whatever ANALYZE says about the (mostly NULL) column.
+        let sql = format!("SELECT import_key, code FROM hazard WHERE import_key IN ({list}) AND import_key IS NOT NULL");
         let rows: Vec<(String, String)> = run!(tx, |c| bind_all!(sqlx::query_as(&sql), args).fetch_all(&mut *c).await?);
         out.extend(rows);
     }
     Ok(out)
+}
+
+/// Records the import keys of hazards just inserted, many per statement
+/// (instead of one UPDATE per hazard). Keys are unique: a key already used
+/// fails with a database error.
+pub async fn set_import_keys(tx: &mut Tx, keys: &[(HazardId, String)]) -> Result<()> {
+    // Two parameters a row.
+    for chunk in keys.chunks(in_list_chunk(tx.engine()) / 2) {
+        let mut args = Args::default();
+        let rows: Vec<String> = chunk.iter().map(|(id, key)| format!("({})", args.list([P::Uuid(id.0), P::Text(key.clone())]))).collect();
+        let sql = match tx.engine() {
+            Engine::Sqlite => format!(
+                "UPDATE hazard SET import_key = v.column2 FROM (VALUES {}) AS v WHERE hazard.id = v.column1",
+                rows.join(", ")
+            ),
+            Engine::Postgres => {
+                format!("UPDATE hazard SET import_key = v.k FROM (VALUES {}) AS v (id, k) WHERE hazard.id = v.id", rows.join(", "))
+            }
+        };
+        let n = run!(tx, |c| bind_all!(sqlx::query(&sql), args).execute(&mut *c).await?.rows_affected());
+        if n != chunk.len() as u64 {
+            return Err(StoreError::NotFound);
+        }
+    }
+    Ok(())
 }
 
 /// Records the import key of a hazard just inserted. The key is unique: a
@@ -996,7 +1160,7 @@ pub async fn set_import_key(tx: &mut Tx, id: HazardId, key: &str) -> Result<()> 
 /// Hazards with any of these codes.
 pub async fn get_by_codes(tx: &mut Tx, codes: &[String]) -> Result<Vec<Hazard>> {
     let mut out = Vec::new();
-    for chunk in codes.chunks(500) {
+    for chunk in codes.chunks(in_list_chunk(tx.engine())) {
         let mut args = Args::default();
         let list = args.list(chunk.iter().map(|k| P::Text(k.clone())));
         let sql = format!("SELECT {COLUMNS} FROM hazard WHERE code IN ({list})");
@@ -1027,7 +1191,7 @@ pub async fn units_by_names_or_codes(tx: &mut Tx, names: &[String], credit_codes
 }
 
 async fn ledger_units_where(tx: &mut Tx, column: &'static str, values: &[String], out: &mut HashMap<Uuid, LedgerUnit>) -> Result<()> {
-    for chunk in values.chunks(500) {
+    for chunk in values.chunks(in_list_chunk(tx.engine())) {
         let mut args = Args::default();
         let list = args.list(chunk.iter().map(|k| P::Text(k.clone())));
         let sql = format!("SELECT id, name, short_name, path, credit_code, active FROM unit WHERE {column} IN ({list})");
@@ -1050,7 +1214,7 @@ pub async fn credit_codes(tx: &mut Tx, ids: &[UnitId]) -> Result<HashMap<UnitId,
     ids.sort();
     ids.dedup();
     let mut out = HashMap::new();
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(in_list_chunk(tx.engine())) {
         let mut args = Args::default();
         let list = args.list(chunk.iter().map(|u| P::Uuid(*u)));
         let sql = format!("SELECT id, credit_code FROM unit WHERE id IN ({list}) AND credit_code IS NOT NULL");
@@ -1072,7 +1236,12 @@ pub async fn next_numbers(tx: &mut Tx, name: &str, n: i64) -> Result<i64> {
 /// Writes events of hazards just inserted (each the hazard's first, so the
 /// caller sets `seq`), many rows per statement.
 pub async fn insert_events(tx: &mut Tx, events: &[HazardEvent]) -> Result<()> {
-    for chunk in events.chunks(200) {
+    // 12 parameters a row: ~600 a statement on SQLite (see `in_list_chunk`).
+    let rows_per_statement = match tx.engine() {
+        Engine::Sqlite => 50,
+        Engine::Postgres => 200,
+    };
+    for chunk in events.chunks(rows_per_statement) {
         let mut args = Args::default();
         let mut rows = Vec::with_capacity(chunk.len());
         for e in chunk {

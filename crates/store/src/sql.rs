@@ -1,7 +1,7 @@
 //! Queries assembled at run time: a list of typed parameters bound in order
 //! on either engine.
 
-use crate::Ts;
+use crate::{Engine, Ts};
 use time::Date;
 use uuid::Uuid;
 
@@ -37,6 +37,17 @@ impl Args {
     /// Placeholders for a list, e.g. `$3, $4, $5`.
     pub fn list(&mut self, ps: impl IntoIterator<Item = P>) -> String {
         ps.into_iter().map(|p| self.push(p)).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// How many values an `IN (…)` list holds. sqlx binds SQLite parameters by
+/// name, scanning the statement's names for each one, so a statement with
+/// *p* parameters costs O(p²) to bind (docs/performance.md §8): SQLite gets
+/// short lists, PostgreSQL long ones (fewer round trips).
+pub(crate) fn in_list_chunk(engine: Engine) -> usize {
+    match engine {
+        Engine::Sqlite => 100,
+        Engine::Postgres => 500,
     }
 }
 

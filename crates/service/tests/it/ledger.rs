@@ -162,17 +162,17 @@ fn messy_xlsx() -> Vec<u8> {
     ws.merge_range(0, 0, 0, 9, "红翔村安全隐患排查整改台账", &bold).unwrap();
     ws.write_string(1, 0, "填报单位：红翔村（盖章）").unwrap();
     ws.write_string(1, 6, "填报日期：2021年5月1日").unwrap();
-    let header = ["序号", "企业名称", "存在问题", "问题描述", "检查日期", "整改时限", "责任人", "整改情况", "隐患等级", "隐患类别"];
+    let header = ["序号", "企业名称", "存在问题", "问题描述", "检查日期", "整改时限", "责任人", "整改情况", "隐患等级", "隐患类别", "整改完成时间"];
     for (c, h) in header.iter().enumerate() {
         ws.write_string(2, c as u16, *h).unwrap();
     }
-    let rows: [[&str; 10]; 6] = [
-        ["1", "上海甲机械有限公司", "消防通道堵塞", "东侧通道堆放托盘", "2020年8月6日", "2020.9.6", "李四", "已整改", "一般", "消防安全"],
-        ["2", "", "配电箱未上锁", "二号车间配电箱门未上锁", "2020.8.6", "2020/9/30", "王五", "整改中", "一般隐患", "电气"],
-        ["3", "", "灭火器过期", "仓库灭火器超过检验期", "2020/8/6", "", "", "未整改", "一般", ""],
-        ["4", "上海丙化工（集团）有限公司", "储罐区防雷检测过期", "储罐区防雷装置检测报告过期", "２０２１年３月５日", "２０２１年６月３０日", "赵六", "整改中", "重大", "设备"],
-        ["5", "上海不存在有限公司", "楼梯扶手松动", "办公楼楼梯扶手松动", "2021-03-01", "2021-04-01", "钱七", "整改中", "一般", ""],
-        ["6", "上海乙食品有限公司", "冷库氨管道锈蚀", "冷库氨管道表面锈蚀", "2021-02-30", "2021-06-01", "孙八", "整改中", "一般", ""],
+    let rows: [[&str; 11]; 6] = [
+        ["1", "上海甲机械有限公司", "消防通道堵塞", "东侧通道堆放托盘", "2020年8月6日", "2020.9.6", "李四", "已整改", "一般", "消防安全", "2020年9月1日"],
+        ["2", "", "配电箱未上锁", "二号车间配电箱门未上锁", "2020.8.6", "2020/9/30", "王五", "整改中", "一般隐患", "电气", ""],
+        ["3", "", "灭火器过期", "仓库灭火器超过检验期", "2020/8/6", "", "", "未整改", "一般", "", ""],
+        ["4", "上海丙化工（集团）有限公司", "储罐区防雷检测过期", "储罐区防雷装置检测报告过期", "２０２１年３月５日", "２０２１年６月３０日", "赵六", "整改中", "重大", "设备", ""],
+        ["5", "上海不存在有限公司", "楼梯扶手松动", "办公楼楼梯扶手松动", "2021-03-01", "2021-04-01", "钱七", "整改中", "一般", "", ""],
+        ["6", "上海乙食品有限公司", "冷库氨管道锈蚀", "冷库氨管道表面锈蚀", "2021-02-30", "2021-06-01", "孙八", "整改中", "一般", "", ""],
     ];
     for (r, row) in rows.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
@@ -256,6 +256,12 @@ async fn messy_import(db: Db) {
     assert_eq!(bihuan_domain::clock::local_date(h.found_at), time::macros::date!(2020 - 08 - 06));
     assert_eq!(h.deadline, Some(time::macros::date!(2020 - 09 - 06)));
     assert_eq!(h.accepted_by.as_deref(), Some("台账导入"));
+    // Closed on the row's own completion date, not on the day of the import;
+    // coded in the year it was found.
+    assert_eq!(h.closed_at.map(bihuan_domain::clock::local_date), Some(time::macros::date!(2020 - 09 - 01)));
+    assert_eq!(h.submitted_at, h.closed_at);
+    assert!(h.code.starts_with("YH2020-"), "{}", h.code);
+    assert!(done.rows[3].code.as_deref().unwrap().starts_with("YH2021-"), "{:?}", done.rows[3]);
     let open = svc.hazard_id_by_code(&t.office, done.rows[1].code.as_deref().unwrap()).await.unwrap().unwrap();
     let d = svc.hazard_detail(&t.office, open).await.unwrap();
     assert_eq!(d.hazard.responsible_person.as_deref(), Some("王五"));
@@ -415,3 +421,261 @@ async fn volume(db: Db) {
 }
 
 scenario!(volume => sqlite_ledger_volume, postgres_ledger_volume);
+
+/// Hazards of every kind a ledger row shows: open, assigned with a pending
+/// extension request, listed for supervision, fixed on the spot and
+/// closed, at units with and without a credit code, in two campaign areas.
+async fn varied_hazards(svc: &Service, t: &Town) -> usize {
+    let units = svc.list_units(&Ctx::system("t"), &Default::default()).await.unwrap();
+    let no_code = units.iter().find(|u| u.name == "上海丙化工（集团）有限公司").unwrap().id;
+    let other = units.iter().find(|u| u.name == "上海乙食品有限公司").unwrap().id;
+    let firms = [t.firm, other, no_code];
+    let mut n = 0;
+    for i in 0..11usize {
+        let major = i % 5 == 2;
+        let on_the_spot = i % 4 == 3 && !major;
+        let draft = HazardDraft {
+            unit_id: Some(firms[i % 3].to_string()),
+            name: format!("隐患{i}：灭火器压力不足"),
+            description: format!("第{i}号，现场检查发现"),
+            location: (i % 2 == 0).then(|| "一号车间".to_string()),
+            hazard_type: Some(if i % 2 == 0 { "消防" } else { "电气" }.into()),
+            level: Some(if major { "重大隐患" } else { "一般隐患" }.into()),
+            manage_type: on_the_spot.then(|| "即查即改".to_string()),
+            found_on: Some(format!("2021-04-{:02}", 10 + i)),
+            ..Default::default()
+        };
+        let spot = on_the_spot.then_some("当场清理");
+        let h = svc.report_hazard(&t.inspector, &draft, spot).await.unwrap();
+        n += 1;
+        if spot.is_some() {
+            svc.act_on_hazard(&t.inspector, h.id, &act("accept")).await.unwrap();
+            continue;
+        }
+        if i % 3 == 1 || major {
+            let mut a = act("assign");
+            a.responsible_person = Some(format!("责任人{i}"));
+            a.deadline = Some("2021-05-20".into());
+            svc.act_on_hazard(&t.office, h.id, &a).await.unwrap();
+        }
+        if major {
+            let mut l = act("list");
+            l.document_number = Some(format!("南安办督〔2021〕{i}号"));
+            l.required_by = Some("2021-06-30".into());
+            l.signatory = Some("赵六".into());
+            svc.act_on_hazard(&t.office, h.id, &l).await.unwrap();
+        }
+        if i == 4 && firms[i % 3] == other {
+            let mut req = act("request_extension");
+            req.requested_deadline = Some("2021-06-10".into());
+            req.reason = Some("配件到货需两周".into());
+            svc.act_on_hazard(&t.other_boss, h.id, &req).await.unwrap();
+        }
+    }
+    n
+}
+
+/// Rows of a sheet as (header, text) pairs.
+type SheetRows = Vec<Vec<(String, String)>>;
+
+/// Both sheets of an xlsx ledger, as text rows.
+fn ledger_rows(xlsx: &[u8]) -> (SheetRows, SheetRows) {
+    let specs: Vec<bihuan_reports::ColumnSpec> = bihuan_service::ledger::LEDGER_HEADERS
+        .iter()
+        .map(|h| bihuan_reports::ColumnSpec { key: Box::leak(h.to_string().into_boxed_str()), aliases: Box::leak(vec![*h].into_boxed_slice()), required: false })
+        .collect();
+    let list = bihuan_reports::read_table(xlsx, "x.xlsx", &specs).unwrap();
+    assert_eq!(list.sheet, "问题隐患清单");
+    let tl_specs: Vec<bihuan_reports::ColumnSpec> = ["隐患编号", "序号", "时间", "操作", "操作人", "状态变化", "说明"]
+        .into_iter()
+        .map(|h| bihuan_reports::ColumnSpec { key: h, aliases: Box::leak(vec![h].into_boxed_slice()), required: false })
+        .collect();
+    let tl = bihuan_reports::read_table(xlsx, "x.xlsx", &tl_specs).unwrap();
+    assert_eq!(tl.sheet, "整改过程");
+    let rows = |t: bihuan_reports::ImportTable| t.rows.into_iter().map(|r| r.values.into_iter().map(|(k, v)| (k.to_string(), v)).collect()).collect();
+    (rows(list), rows(tl))
+}
+
+/// An export read in pages of 2 or 3 hazards is the export read in one
+/// page, and each page holds exactly what the general list and the
+/// timeline give for its hazards (units, credit codes, listings, pending
+/// extension requests, events).
+async fn export_across_pages(db: Db) {
+    let (svc, clock) = service_with_clock(db.clone());
+    let t = town(&svc).await;
+    let n = varied_hazards(&svc, &t).await;
+    let small = |size: i64| {
+        bihuan_service::Service::new(
+            db.clone(),
+            clock.clone(),
+            bihuan_service::Settings { password: bihuan_service::password::Hasher::for_tests(), export_page_size: size, ..Default::default() },
+        )
+    };
+    for ctx in [&Ctx::system("t"), &t.office, &t.other_boss] {
+        for filter in [
+            HazardFilter::default(),
+            HazardFilter { q: Some("灭火器".into()), ..Default::default() },
+            HazardFilter { states: vec![HazardState::Assigned], found_from: Some(time::macros::date!(2021 - 04 - 12)), ..Default::default() },
+        ] {
+            let mut one = Vec::new();
+            let s1 = svc.export_hazard_ledger(ctx, &filter, LedgerFormat::Xlsx, &mut one).await.unwrap();
+            for size in [1, 2, 3] {
+                let mut paged = Vec::new();
+                let s = small(size).export_hazard_ledger(ctx, &filter, LedgerFormat::Xlsx, &mut paged).await.unwrap();
+                assert_eq!((s.hazards, s.events), (s1.hazards, s1.events), "page size {size}, {filter:?}");
+                assert_eq!(ledger_rows(&paged), ledger_rows(&one), "page size {size}, {filter:?}");
+                let (mut c1, mut c2) = (Vec::new(), Vec::new());
+                svc.export_hazard_ledger(ctx, &filter, LedgerFormat::Csv, &mut c1).await.unwrap();
+                small(size).export_hazard_ledger(ctx, &filter, LedgerFormat::Csv, &mut c2).await.unwrap();
+                assert_eq!(c1, c2);
+                assert_eq!(svc.export_national(ctx, &filter).await.unwrap(), small(size).export_national(ctx, &filter).await.unwrap());
+            }
+        }
+    }
+    // Every hazard, in pages of 3, is the general list's hazards with their timelines.
+    let scope = bihuan_service::hazards::hazard_scope(&t.office);
+    let mut tx = svc.db.read().await.unwrap();
+    let f = HazardFilter { limit: 1000, sort: bihuan_domain::hazard::HazardSort::Oldest, ..Default::default() };
+    let expected = bihuan_store::hazards::list(&mut tx, &scope, &f, svc.today()).await.unwrap().items;
+    assert_eq!(expected.len(), n);
+    assert!(expected.iter().any(|h| h.listing.is_some()) && expected.iter().any(|h| h.pending_extension.is_some()));
+    let ids: Vec<_> = expected.iter().map(|h| h.id).collect();
+    let expected_events = bihuan_store::hazards::events_of(&mut tx, &ids).await.unwrap();
+    let (mut got, mut got_events, mut after) = (Vec::new(), Vec::new(), 0);
+    let mut units = bihuan_store::hazards::UnitCache::default();
+    loop {
+        let page = bihuan_store::hazards::ledger_page(&mut tx, &scope, &f, svc.today(), after, 3, true, &mut units).await.unwrap();
+        let Some(last) = page.hazards.last() else { break };
+        after = last.num;
+        assert!(page.hazards.len() <= 3);
+        got.extend(page.hazards);
+        got_events.extend(page.events);
+    }
+    tx.commit().await.unwrap();
+    assert_eq!(got, expected);
+    let key = |e: &bihuan_domain::hazard::HazardEvent| (e.hazard_id, e.seq);
+    let mut expected_events = expected_events;
+    let order: std::collections::HashMap<_, _> = expected.iter().enumerate().map(|(i, h)| (h.id, i)).collect();
+    expected_events.sort_by_key(|e| (order[&e.hazard_id], e.seq));
+    assert_eq!(got_events.iter().map(key).collect::<Vec<_>>(), expected_events.iter().map(key).collect::<Vec<_>>());
+    assert_eq!(got_events, expected_events);
+    assert_eq!(units.credit_code(t.firm).map(String::as_str), Some(t.firm_code.as_str()));
+}
+
+scenario!(export_across_pages => sqlite_ledger_export_across_pages, postgres_ledger_export_across_pages);
+
+/// A year-end ledger as offices hand it in: closed rows with a closing
+/// date, with only a completion date, and with no date at all; an old open
+/// row; then 小计/合计 rows, a row holding nothing but its 序号, and the
+/// 制表人/审核人, 填表说明 and 备注 lines under the table.
+fn ledger_with_footer() -> Vec<u8> {
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    ws.merge_range(0, 0, 0, 10, "红翔村2020年度安全隐患整改台账", &Format::new().set_bold()).unwrap();
+    let header = ["序号", "单位名称", "隐患名称", "隐患描述", "发现日期", "整改期限", "整改责任人", "状态", "验收人", "销号日期", "实际完成时间"];
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string(1, c as u16, *h).unwrap();
+    }
+    let rows: [[&str; 11]; 8] = [
+        ["1", "上海甲机械有限公司", "消防通道堵塞", "东侧通道堆放托盘", "2020-09-10", "2020-09-30", "李四", "已销号", "周九", "2020-10-08", "2020-09-28"],
+        ["2", "上海甲机械有限公司", "配电箱未上锁", "二号车间配电箱门未上锁", "2020-10-12", "2020-10-31", "王五", "已整改", "", "", "2020年11月2日"],
+        ["3", "上海乙食品有限公司", "冷库氨管道锈蚀", "冷库氨管道表面锈蚀", "2020-11-05", "2020-12-31", "孙八", "已销号", "周九", "", ""],
+        ["4", "上海乙食品有限公司", "应急照明损坏", "仓库应急照明灯不亮", "2021-04-01", "2021-04-30", "孙八", "待验收", "", "", "2021-04-20"],
+        ["5", "上海丙化工（集团）有限公司", "储罐区防雷检测过期", "储罐区防雷装置检测报告过期", "2019-12-30", "2020-01-30", "赵六", "整改中", "", "", ""],
+        ["6", "上海丙化工（集团）有限公司", "备注栏未填写", "动火作业票备注栏未填写", "2021-04-15", "", "", "未整改", "", "", ""],
+        ["小计", "", "共6项", "", "", "", "", "", "", "", ""],
+        ["7", "", "", "", "", "", "", "", "", "", ""],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string(2 + r as u32, c as u16, *v).unwrap();
+            }
+        }
+    }
+    // 合 计 merged over the first two columns; the count under 隐患名称.
+    ws.merge_range(10, 0, 10, 1, "合 计", &Format::new()).unwrap();
+    ws.write_number(10, 2, 6.0).unwrap();
+    ws.write_string(11, 1, "制表人：张三　　审核人：李四").unwrap();
+    ws.write_string(12, 0, "填表说明：1.状态填写未整改、整改中、已整改或已销号；2.日期写作2021-05-06").unwrap();
+    ws.write_string(13, 2, "备注：本表一式两份").unwrap();
+    book.save_to_buffer().unwrap()
+}
+
+async fn footers_and_closing_dates(db: Db) {
+    let (svc, _clock) = service_with_clock(db);
+    let t = town(&svc).await;
+    let file = ledger_with_footer();
+    let dry = svc.import_hazard_ledger(&t.office, &file, "2020年度台账.xlsx", ImportMode::DryRun).await.unwrap();
+    assert_eq!(dry.header_row, 2);
+    assert_eq!(
+        statuses(&dry),
+        [
+            (3, RowStatus::Valid),
+            (4, RowStatus::Valid),
+            (5, RowStatus::Invalid),
+            (6, RowStatus::Valid),
+            (7, RowStatus::Valid),
+            (8, RowStatus::Valid),
+            (9, RowStatus::Skipped),
+            (10, RowStatus::Skipped),
+            (11, RowStatus::Skipped),
+            (12, RowStatus::Skipped),
+            (13, RowStatus::Skipped),
+            (14, RowStatus::Skipped),
+        ],
+        "{dry:#?}"
+    );
+    assert_eq!((dry.valid, dry.invalid, dry.skipped), (5, 1, 6));
+    for r in dry.rows.iter().filter(|r| r.status == RowStatus::Skipped) {
+        assert!(r.errors.is_empty(), "{r:?}");
+        assert!(r.warnings.len() == 1 && r.warnings[0].en.starts_with("Skipped: footer/summary row"), "{r:?}");
+        assert!(r.warnings[0].zh.contains("已跳过"), "{r:?}");
+    }
+    assert!(dry.rows[6].warnings[0].zh.contains("小计"), "{:?}", dry.rows[6]);
+    // Closed without any date: said in both languages, never dated "now".
+    let no_date = &dry.rows[2];
+    assert_eq!(no_date.errors.len(), 1, "{no_date:?}");
+    assert_eq!((no_date.errors[0].field.as_str(), no_date.errors[0].column.as_str()), ("closed_on", "销号日期"));
+    assert!(no_date.errors[0].zh.contains("没有销号时间") && no_date.errors[0].zh.contains("待验收"), "{no_date:?}");
+    assert!(no_date.errors[0].en.contains("gives no date"), "{no_date:?}");
+    // Only a completion date: it stands for the closing date too, and says so.
+    assert!(dry.rows[1].warnings.iter().any(|w| w.field == "closed_on" && w.zh.contains("整改完成时间")), "{:?}", dry.rows[1]);
+    assert!(dry.message_en.contains("1 with errors, 6 skipped"), "{}", dry.message_en);
+
+    let done = svc.import_hazard_ledger(&t.office, &file, "2020年度台账.xlsx", ImportMode::ApplyValid).await.unwrap();
+    assert_eq!((done.created, done.invalid, done.skipped), (5, 1, 6), "{done:#?}");
+    let local = |t: Option<time::OffsetDateTime>| t.map(bihuan_domain::clock::local_date);
+    let hazard = |line: u32| {
+        let code = done.rows.iter().find(|r| r.line == line).and_then(|r| r.code.clone()).unwrap();
+        let svc = &svc;
+        let office = &t.office;
+        async move {
+            let id = svc.hazard_id_by_code(office, &code).await.unwrap().unwrap();
+            svc.hazard_detail(office, id).await.unwrap().hazard
+        }
+    };
+    // Closed on its closing date, handed in on its completion date: on time.
+    let h = hazard(3).await;
+    assert_eq!((h.state, h.accepted_by.as_deref()), (HazardState::Closed, Some("周九")));
+    assert_eq!(local(h.closed_at), Some(time::macros::date!(2020 - 10 - 08)));
+    assert_eq!(local(h.submitted_at), Some(time::macros::date!(2020 - 09 - 28)));
+    assert!(h.code.starts_with("YH2020-"), "{}", h.code);
+    check_invariants(&h).unwrap();
+    let h = hazard(4).await;
+    assert_eq!(h.state, HazardState::Closed);
+    assert_eq!((local(h.closed_at), local(h.submitted_at)), (Some(time::macros::date!(2020 - 11 - 02)), Some(time::macros::date!(2020 - 11 - 02))));
+    let h = hazard(6).await;
+    assert_eq!((h.state, local(h.submitted_at)), (HazardState::Submitted, Some(time::macros::date!(2021 - 04 - 20))));
+    assert!(h.code.starts_with("YH2021-"), "{}", h.code);
+    let h = hazard(7).await;
+    assert!(h.code.starts_with("YH2019-"), "found in 2019: {}", h.code);
+    assert_eq!(hazard(8).await.name, "备注栏未填写", "a hazard that merely starts with 备注 is not a footer");
+    // Codes stay unique across years: the number is the counter's.
+    let codes: std::collections::HashSet<_> = done.rows.iter().filter_map(|r| r.code.clone()).collect();
+    assert_eq!(codes.len(), 5);
+    let verified = svc.verify_audit().await.unwrap();
+    assert!(verified.result.is_ok(), "{verified:?}");
+}
+
+scenario!(footers_and_closing_dates => sqlite_ledger_footers_and_closing_dates, postgres_ledger_footers_and_closing_dates);
