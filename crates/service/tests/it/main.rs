@@ -9,6 +9,7 @@ mod hazards;
 mod ledger;
 mod measures;
 mod notices;
+mod tokens;
 
 use bihuan_domain::ids::UnitId;
 use bihuan_domain::role::Role;
