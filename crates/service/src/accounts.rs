@@ -1,5 +1,6 @@
 //! People: logging in and out, sessions, API tokens, users and passwords.
 
+use crate::token_cache::Resolved;
 use crate::{password, Ctx, Result, Service, NONE};
 use base64::Engine as _;
 use bihuan_domain::ids::{TokenId, UnitId, UserId};
@@ -180,29 +181,60 @@ impl Service {
         let id = ctx.actor().map(|a| a.user_id.to_string());
         self.audit(&mut tx, ctx, "auth.logout", "user", id, NONE, NONE).await?;
         tx.commit().await?;
+        self.forget_resolved_tokens();
         Ok(())
     }
 
-    /// Resolves a bearer token.
+    /// Resolves a bearer token: who acts with it, or `None` for an unknown,
+    /// revoked or expired token or an inactive user. A resolution is reused
+    /// for up to `token_cache::TTL` (changes made through this service end
+    /// that at once; see `forget_resolved_tokens`).
     pub async fn token_actor(&self, token: &str) -> Result<Option<(Actor, User)>> {
         let now = self.now();
-        let mut tx = self.db.read().await?;
-        let Some(t) = auth::token_by_hash(&mut tx, &digest(token)).await? else { return Ok(None) };
-        if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
+        let hash = digest(token);
+        let resolved = match self.tokens.get(&hash) {
+            Some(r) => r,
+            None => {
+                let generation = self.tokens.generation();
+                let mut tx = self.db.read().await?;
+                let holder = auth::token_holder(&mut tx, &hash).await?;
+                tx.commit().await?;
+                let Some(h) = holder else { return Ok(None) };
+                if h.token.revoked_at.is_some() || !h.user.active {
+                    return Ok(None);
+                }
+                // Without a government above it, a unit's jurisdiction is its root.
+                let root = h.unit_path.ids().first().map(|r| UnitPath::root(*r)).unwrap_or_else(|| h.unit_path.clone());
+                let actor = Actor {
+                    user_id: h.user.id,
+                    username: h.user.username.clone(),
+                    role: h.user.role,
+                    unit_id: h.user.unit_id,
+                    unit_path: h.unit_path,
+                    jurisdiction: h.jurisdiction.unwrap_or(root),
+                    led_areas: h.led_areas,
+                };
+                let r = Resolved {
+                    actor,
+                    user: h.user,
+                    token_id: h.token.id,
+                    expires_at: h.token.expires_at,
+                    last_used_at: h.token.last_used_at,
+                };
+                self.tokens.put(generation, hash.clone(), r.clone());
+                r
+            }
+        };
+        if resolved.expires_at.is_some_and(|e| e <= now) {
             return Ok(None);
         }
-        let Some(user) = users::get(&mut tx, t.user_id).await? else { return Ok(None) };
-        if !user.active {
-            return Ok(None);
-        }
-        let actor = self.actor_for(&mut tx, &user).await?;
-        tx.commit().await?;
-        if t.last_used_at.is_none_or(|l| now - l > time::Duration::minutes(1)) {
+        if resolved.last_used_at.is_none_or(|l| now - l > time::Duration::minutes(1)) {
             let mut w = self.db.begin().await?;
-            auth::touch_token(&mut w, t.id, now).await?;
+            auth::touch_token(&mut w, resolved.token_id, now).await?;
             w.commit().await?;
+            self.tokens.touched(&hash, now);
         }
-        Ok(Some((actor, user)))
+        Ok(Some((resolved.actor, resolved.user)))
     }
 
     /// Creates an API token for `user` and returns it with its secret, which
@@ -260,6 +292,7 @@ impl Service {
         let after = ApiToken { revoked_at: Some(now), ..before.clone() };
         self.audit(&mut tx, ctx, "token.revoke", "api_token", Some(id.to_string()), Some(&before), Some(&after)).await?;
         tx.commit().await?;
+        self.forget_resolved_tokens();
         Ok(after)
     }
 
@@ -286,6 +319,7 @@ impl Service {
         auth::delete_user_sessions(&mut tx, actor.user_id, keep_session).await?;
         self.audit(&mut tx, ctx, "user.password_change", "user", Some(actor.user_id.to_string()), NONE, NONE).await?;
         tx.commit().await?;
+        self.forget_resolved_tokens();
         Ok(())
     }
 
@@ -303,6 +337,7 @@ impl Service {
         auth::delete_user_sessions(&mut tx, user, None).await?;
         self.audit(&mut tx, ctx, "user.password_reset", "user", Some(user.to_string()), NONE, NONE).await?;
         tx.commit().await?;
+        self.forget_resolved_tokens();
         Ok(())
     }
 
@@ -428,6 +463,7 @@ impl Service {
         }
         self.audit(&mut tx, ctx, "user.update", "user", Some(id.to_string()), Some(&before), Some(&after)).await?;
         tx.commit().await?;
+        self.forget_resolved_tokens();
         Ok(after)
     }
 
@@ -443,6 +479,7 @@ impl Service {
         users::update(&mut tx, &after, before.version).await?;
         self.audit(&mut tx, ctx, "user.update", "user", Some(actor.user_id.to_string()), Some(&before), Some(&after)).await?;
         tx.commit().await?;
+        self.forget_resolved_tokens();
         Ok(after)
     }
 

@@ -222,6 +222,8 @@ impl Service {
         self.audit(&mut tx, ctx, "campaign.import", "campaign", Some(cid.to_string()), existing.as_ref().map(summary_json).as_ref(), Some(&report))
             .await?;
         tx.commit().await?;
+        // The areas units lead may have changed.
+        self.forget_resolved_tokens();
         Ok(report)
     }
 

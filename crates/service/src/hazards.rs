@@ -234,15 +234,29 @@ impl Service {
     async fn record(&self, tx: &mut Tx, ctx: &Ctx, hazard: &Hazard, before: Option<&Hazard>, draft: &EventDraft) -> Result<HazardEvent> {
         // The timeline shows people's names, not login names.
         let name = self.actor_display_name(tx, ctx).await?;
+        self.record_as(tx, ctx, &name, hazard, before, draft).await
+    }
+
+    /// [`Service::record`] with the actor's display name known already.
+    /// Without `before` the hazard is new: its event is the first.
+    async fn record_as(
+        &self,
+        tx: &mut Tx,
+        ctx: &Ctx,
+        name: &str,
+        hazard: &Hazard,
+        before: Option<&Hazard>,
+        draft: &EventDraft,
+    ) -> Result<HazardEvent> {
         let (user, unit) = match &ctx.caller {
             crate::Caller::User(a) => (Some(a.user_id), Some(a.unit_id)),
             crate::Caller::System(_) => (None, None),
         };
-        let ev = store::append_event(
-            tx,
-            NewEvent { hazard_id: hazard.id, at: self.now(), actor_user_id: user, actor_name: &name, actor_unit_id: unit, draft },
-        )
-        .await?;
+        let e = NewEvent { hazard_id: hazard.id, at: self.now(), actor_user_id: user, actor_name: name, actor_unit_id: unit, draft };
+        let ev = match before {
+            None => store::append_first_event(tx, e).await?,
+            Some(_) => store::append_event(tx, e).await?,
+        };
         self.audit(tx, ctx, &format!("hazard.{}", draft.action), "hazard", Some(hazard.id.to_string()), before, Some(hazard)).await?;
         Ok(ev)
     }
@@ -389,11 +403,14 @@ impl Service {
             return Err(DomainError::invalid(errors));
         };
         let mut tx = self.db.begin().await?;
-        let unit = self.unit_ref(&mut tx, unit_id, "unit_id").await?;
+        // The unit, the area's campaign, the actor's unit and name: one query.
+        let actor = ctx.actor();
+        let refs = store::registration_refs(&mut tx, unit_id, actor.map(|a| a.unit_id), actor.map(|a| a.user_id), area_id).await?;
+        let unit = refs.unit.ok_or_else(|| DomainError::field("unit_id", "单位不存在", "No such unit"))?;
         decide(ctx, |a| hz::may_report(a, &unit.path))?;
         let area = match area_id {
             None => None,
-            Some(a) => Some(campaigns::area(&mut tx, a).await?.ok_or_else(|| DomainError::field("area_id", "整治领域不存在", "No such area"))?),
+            Some(a) => Some((a, refs.area_campaign.ok_or_else(|| DomainError::field("area_id", "整治领域不存在", "No such area"))?)),
         };
         let role = ctx.actor().map(|a| a.role);
         let source = match (fields.source, role) {
@@ -409,11 +426,16 @@ impl Service {
             Some(d) if d != today => d.with_hms(0, 0, 0).map(|t| t.assume_offset(bihuan_domain::clock::SHANGHAI)).unwrap_or(now),
             _ => now,
         };
-        let found_by_unit = self.actor_unit(&mut tx, ctx, &unit).await?;
-        let found_by = match fields.found_by.clone() {
-            Some(n) => n,
-            None => self.actor_display_name(&mut tx, ctx).await?,
+        let found_by_unit = match actor {
+            Some(_) => refs.actor_unit.ok_or_else(|| DomainError::field("unit", "单位不存在", "No such unit"))?,
+            None => unit.clone(),
         };
+        // The timeline shows people's names, not login names.
+        let actor_name = match &ctx.caller {
+            crate::Caller::User(a) => refs.actor_name.unwrap_or_else(|| a.username.clone()),
+            crate::Caller::System(name) => name.clone(),
+        };
+        let found_by = fields.found_by.clone().unwrap_or_else(|| actor_name.clone());
         let num = store::next_number(&mut tx, "hazard").await?;
         let finding = Finding {
             unit,
@@ -424,8 +446,8 @@ impl Service {
             found_by_unit,
         };
         let mut h = Hazard::registered(HazardId::new(), num, format!("YH{}-{:06}", today.year(), num), finding, &fields, now);
-        h.campaign_id = area.as_ref().map(|a| a.campaign_id);
-        h.area_id = area.as_ref().map(|a| a.id);
+        h.campaign_id = area.map(|(_, c)| c);
+        h.area_id = area.map(|(a, _)| a);
         // Saying it was fixed on the spot makes a general hazard 即查即改.
         if fixed_on_spot && h.level == HazardLevel::General {
             h.manage_type = ManageType::Immediate;
@@ -438,7 +460,7 @@ impl Service {
             comment: None,
             data: serde_json::json!({ "level": h.level, "source": h.source, "manage_type": h.manage_type }),
         };
-        self.record(&mut tx, ctx, &h, None, &created).await?;
+        self.record_as(&mut tx, ctx, &actor_name, &h, None, &created).await?;
         Ok((tx, h))
     }
 

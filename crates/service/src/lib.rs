@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod measures;
 pub mod notices;
 pub mod password;
+mod token_cache;
 pub mod units;
 
 use bihuan_domain::clock::Clock;
@@ -70,6 +71,8 @@ pub struct Service {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
+    /// Bearer tokens resolved in the last moments (see `token_cache`).
+    pub(crate) tokens: Arc<token_cache::TokenCache>,
 }
 
 /// Who is acting and on behalf of which request.
@@ -114,7 +117,13 @@ impl Ctx {
 
 impl Service {
     pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> Self {
-        Service { db, clock, settings: Arc::new(settings) }
+        Service { db, clock, settings: Arc::new(settings), tokens: Arc::default() }
+    }
+
+    /// Makes changes to tokens, users, units or area leads take effect on
+    /// the next request: call after they commit.
+    pub fn forget_resolved_tokens(&self) {
+        self.tokens.invalidate();
     }
 
     pub fn now(&self) -> time::OffsetDateTime {

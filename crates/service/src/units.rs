@@ -78,6 +78,7 @@ impl Service {
         units::update(&mut tx, &after, version.unwrap_or(before.version)).await?;
         self.audit(&mut tx, ctx, "unit.update", "unit", Some(id.to_string()), Some(&before), Some(&after)).await?;
         tx.commit().await?;
+        self.forget_resolved_tokens();
         Ok(after)
     }
 

@@ -91,9 +91,16 @@ pub async fn append(tx: &mut Tx, e: NewEntry) -> Result<AuditEntry> {
         hash: String::new(),
     };
     entry.hash = entry.compute_hash();
-    let sql = format!(
-        "INSERT INTO audit_entry ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-    );
+    // The entry and the head's new hash in one round trip: two statements
+    // in one query text on SQLite (sqlx binds `$n` across them), a
+    // data-modifying WITH on PostgreSQL.
+    let values = "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+    let sql = match tx.engine() {
+        crate::Engine::Sqlite => format!("INSERT INTO audit_entry ({COLUMNS}) VALUES {values}; UPDATE audit_head SET hash = $14 WHERE id = 1"),
+        crate::Engine::Postgres => {
+            format!("WITH e AS (INSERT INTO audit_entry ({COLUMNS}) VALUES {values}) UPDATE audit_head SET hash = $14 WHERE id = 1")
+        }
+    };
     run!(tx, |c| {
         sqlx::query(&sql)
             .bind(entry.seq)
@@ -110,8 +117,9 @@ pub async fn append(tx: &mut Tx, e: NewEntry) -> Result<AuditEntry> {
             .bind(&entry.request_id)
             .bind(&entry.prev_hash)
             .bind(&entry.hash)
-            .execute(&mut *c).await?.rows_affected();
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&entry.hash).execute(&mut *c).await?.rows_affected()
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
     });
     Ok(entry)
 }

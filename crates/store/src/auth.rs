@@ -4,8 +4,9 @@
 use crate::{run, Result, StoreError, Ts, Tx};
 #[allow(unused_imports)]
 use crate::db::ts_opt;
-use bihuan_domain::ids::{TokenId, UserId};
-use bihuan_domain::model::ApiToken;
+use bihuan_domain::ids::{AreaId, TokenId, UserId};
+use bihuan_domain::model::{ApiToken, User};
+use bihuan_domain::unit::{UnitKind, UnitPath};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -124,6 +125,70 @@ pub async fn token_by_hash(tx: &mut Tx, token_hash: &str) -> Result<Option<ApiTo
     let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_token WHERE token_hash = $1");
     let row: Option<TokenRow> = run!(tx, |c| sqlx::query_as(&sql).bind(token_hash).fetch_optional(&mut *c).await?);
     Ok(row.map(ApiToken::from))
+}
+
+/// A bearer token with everything needed to act as its user, read in one
+/// statement: the token, its user, the user's unit, the nearest government
+/// at or above that unit, and the areas the unit leads.
+#[derive(Clone, Debug)]
+pub struct TokenHolder {
+    pub token: ApiToken,
+    pub user: User,
+    pub unit_path: UnitPath,
+    /// `None` when no government is at or above the unit.
+    pub jurisdiction: Option<UnitPath>,
+    pub led_areas: Vec<AreaId>,
+}
+
+/// The token with this hash and its holder (see [`TokenHolder`]); `None`
+/// for an unknown token. Revoked and expired tokens and inactive users are
+/// returned as they are: the caller decides.
+pub async fn token_holder(tx: &mut Tx, token_hash: &str) -> Result<Option<TokenHolder>> {
+    // One row per led area (at least one, by the LEFT JOIN); the nearest
+    // government is the one whose path is the longest prefix of the unit's
+    // (as in `units::nearest_of_kind`).
+    let sql = format!(
+        "SELECT t.id AS t_id, t.name AS t_name, t.prefix AS t_prefix, t.created_at AS t_created_at, \
+         t.last_used_at AS t_last_used_at, t.expires_at AS t_expires_at, t.revoked_at AS t_revoked_at, {users}, \
+         n.path AS unit_path, \
+         (SELECT g.path FROM unit g WHERE g.kind = $2 AND n.path LIKE g.path || '%' ORDER BY LENGTH(g.path) DESC LIMIT 1) AS jurisdiction, \
+         l.area_id AS led_area \
+         FROM api_token t JOIN app_user u ON u.id = t.user_id JOIN unit n ON n.id = u.unit_id \
+         LEFT JOIN area_lead l ON l.unit_id = n.id WHERE t.token_hash = $1",
+        users = crate::users::COLUMNS
+    );
+    type Head = (TokenRow, crate::users::UserRow, String, Option<String>);
+    let (head, led): (Option<Head>, Vec<Uuid>) = run!(tx, |c| {
+        use sqlx::{FromRow, Row};
+        let rows = sqlx::query(&sql).bind(token_hash).bind(UnitKind::Government.as_str()).fetch_all(&mut *c).await?;
+        let mut head = None;
+        let mut led = Vec::new();
+        for r in &rows {
+            if head.is_none() {
+                let token = TokenRow {
+                    id: r.try_get("t_id")?,
+                    user_id: r.try_get("id")?,
+                    name: r.try_get("t_name")?,
+                    prefix: r.try_get("t_prefix")?,
+                    created_at: r.try_get("t_created_at")?,
+                    last_used_at: r.try_get("t_last_used_at")?,
+                    expires_at: r.try_get("t_expires_at")?,
+                    revoked_at: r.try_get("t_revoked_at")?,
+                };
+                head = Some((token, crate::users::UserRow::from_row(r)?, r.try_get("unit_path")?, r.try_get("jurisdiction")?));
+            }
+            led.extend(r.try_get::<Option<Uuid>, _>("led_area")?);
+        }
+        (head, led)
+    });
+    let Some((token, user, unit_path, jurisdiction)) = head else { return Ok(None) };
+    Ok(Some(TokenHolder {
+        token: ApiToken::from(token),
+        user: User::try_from(user)?,
+        unit_path: UnitPath::from_stored(unit_path),
+        jurisdiction: jurisdiction.map(UnitPath::from_stored),
+        led_areas: led.into_iter().map(AreaId).collect(),
+    }))
 }
 
 pub async fn get_token(tx: &mut Tx, id: TokenId) -> Result<Option<ApiToken>> {

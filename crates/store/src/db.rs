@@ -1,8 +1,12 @@
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Postgres, Sqlite, Transaction};
+use sqlx::{Postgres, Sqlite, SqliteConnection, Transaction};
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// A connection pool to one of the two engines.
 #[derive(Clone, Debug)]
@@ -20,8 +24,50 @@ pub enum Engine {
 /// A transaction on one of the two engines. Every store function takes one:
 /// reads see one snapshot, writes commit together with their audit entry.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
     Postgres(Transaction<'static, Postgres>),
+}
+
+/// A SQLite transaction and, for a write transaction, this process's turn
+/// to write to the database file (see [`Db::begin`]). It dereferences to the
+/// connection, like sqlx's `Transaction`. The turn is given up when the
+/// transaction ends: after COMMIT or ROLLBACK, or when it is dropped (sqlx
+/// then queues the ROLLBACK on the connection).
+pub struct SqliteTx {
+    tx: Transaction<'static, Sqlite>,
+    // Declared after `tx`, so dropped after it.
+    _turn: Option<OwnedSemaphorePermit>,
+}
+
+impl std::ops::Deref for SqliteTx {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for SqliteTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
+}
+
+/// How long a SQLite writer waits for its turn before giving up, as long
+/// as SQLite's own busy timeout.
+const SQLITE_WAIT: Duration = Duration::from_secs(10);
+
+/// One turn to write per SQLite database file in this process. SQLite has
+/// one writer per file anyway; queueing here, before a connection is taken
+/// from the pool, wakes the next writer as soon as the last one ends,
+/// whereas writers queued in SQLite's busy handler sleep 1, 2, 5, 10 … ms
+/// between tries and leave the lock idle. Keyed by the file name, so every
+/// pool on one file (the server's and a tool's in one process) shares it.
+static SQLITE_WRITERS: LazyLock<Mutex<HashMap<PathBuf, Arc<Semaphore>>>> = LazyLock::new(Default::default);
+
+fn sqlite_writer(pool: &SqlitePool) -> Arc<Semaphore> {
+    let file = pool.connect_options().get_filename().to_path_buf();
+    let mut writers = SQLITE_WRITERS.lock().unwrap_or_else(|e| e.into_inner());
+    writers.entry(file).or_insert_with(|| Arc::new(Semaphore::new(1))).clone()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +84,9 @@ pub enum StoreError {
     BadUrl(String),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// Another write transaction held the database for too long.
+    #[error("the database is busy")]
+    Busy,
     #[error("database error: {0}")]
     Db(#[source] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -141,12 +190,22 @@ impl Db {
         m.iter().map(|m| (m.version, m.description.to_string())).collect()
     }
 
-    /// A write transaction. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`), so a read-then-write never fails half-way with
-    /// SQLITE_BUSY.
+    /// A write transaction. On SQLite it first waits for this process's
+    /// turn to write (one write transaction per file at a time, in the
+    /// order asked; readers are not affected), then takes the write lock at
+    /// once (`BEGIN IMMEDIATE`), so a read-then-write never fails half-way
+    /// with SQLITE_BUSY. Writers in other processes still meet in SQLite's
+    /// busy handler. A task that begins a second write transaction while
+    /// holding one waits `SQLITE_WAIT` and fails, as it would in SQLite.
     pub async fn begin(&self) -> crate::Result<Tx> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p) => {
+                let turn = tokio::time::timeout(SQLITE_WAIT, sqlite_writer(p).acquire_owned())
+                    .await
+                    .map_err(|_| StoreError::Busy)?
+                    .map_err(|_| StoreError::Busy)?;
+                Tx::Sqlite(SqliteTx { tx: p.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) })
+            }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -154,7 +213,7 @@ impl Db {
     /// A read transaction: one consistent snapshot, no write lock.
     pub async fn read(&self) -> crate::Result<Tx> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Sqlite(p) => Tx::Sqlite(SqliteTx { tx: p.begin().await?, _turn: None }),
             Db::Postgres(p) => Tx::Postgres(p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?),
         })
     }
@@ -247,7 +306,7 @@ pub fn redact_url(url: &str) -> String {
 impl Tx {
     pub async fn commit(self) -> crate::Result<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t) => t.tx.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
@@ -255,7 +314,7 @@ impl Tx {
 
     pub async fn rollback(self) -> crate::Result<()> {
         match self {
-            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Sqlite(t) => t.tx.rollback().await?,
             Tx::Postgres(t) => t.rollback().await?,
         }
         Ok(())

@@ -21,6 +21,56 @@ pub async fn next_number(tx: &mut Tx, name: &str) -> Result<i64> {
     Ok(run!(tx, |c| sqlx::query_scalar(sql).bind(name).fetch_one(&mut *c).await?))
 }
 
+/// What registering a hazard reads before it writes.
+#[derive(Clone, Debug, Default)]
+pub struct RegistrationRefs {
+    /// The hazard's unit; `None` when there is no such unit.
+    pub unit: Option<UnitRef>,
+    /// The registering user's unit.
+    pub actor_unit: Option<UnitRef>,
+    /// The registering user's display name.
+    pub actor_name: Option<String>,
+    /// The campaign of the area; `None` when there is no such area.
+    pub area_campaign: Option<CampaignId>,
+}
+
+/// Reads in one statement the hazard's unit and, when given, the
+/// registering user's unit and display name and the campaign of the area.
+/// When the hazard's unit does not exist the rest may be missing too.
+pub async fn registration_refs(
+    tx: &mut Tx,
+    unit: UnitId,
+    actor_unit: Option<UnitId>,
+    actor_user: Option<UserId>,
+    area: Option<AreaId>,
+) -> Result<RegistrationRefs> {
+    let sql = "SELECT u.id, u.name, u.short_name, u.path, (SELECT display_name FROM app_user WHERE id = $3), \
+               (SELECT campaign_id FROM area WHERE id = $4) FROM unit u WHERE u.id IN ($1, $2)";
+    type Row = (Uuid, String, Option<String>, String, Option<String>, Option<Uuid>);
+    let rows: Vec<Row> = run!(tx, |c| {
+        sqlx::query_as(sql)
+            .bind(unit.0)
+            .bind(actor_unit.map(|u| u.0))
+            .bind(actor_user.map(|u| u.0))
+            .bind(area.map(|a| a.0))
+            .fetch_all(&mut *c)
+            .await?
+    });
+    let mut out = RegistrationRefs::default();
+    for (id, name, short_name, path, actor_name, area_campaign) in rows {
+        let r = UnitRef { id: UnitId(id), name, short_name, path: UnitPath::from_stored(path) };
+        if Some(r.id) == actor_unit {
+            out.actor_unit = Some(r.clone());
+        }
+        if r.id == unit {
+            out.unit = Some(r);
+        }
+        out.actor_name = actor_name;
+        out.area_campaign = area_campaign.map(CampaignId);
+    }
+    Ok(out)
+}
+
 const COLUMNS: &str = "id, num, code, campaign_id, area_id, unit_id, unit_path, name, description, location, hazard_type, source, \
     check_kind, level, sub_grade, manage_type, cause, cause_class, measures, funds, contingency, responsible_unit_id, responsible_person, \
     responsible_phone, deadline, deadline_rule, found_at, found_by, found_by_user_id, found_by_unit_id, assigned_by_unit_id, \
@@ -313,7 +363,7 @@ pub async fn insert(tx: &mut Tx, h: &Hazard) -> Result<()> {
     let sql = format!("INSERT INTO hazard ({COLUMNS}) VALUES ({placeholders})");
     run!(tx, |c| bind_all!(sqlx::query(&sql), args).execute(&mut *c).await?.rows_affected());
     crate::hazard_tally::record(tx, None, h).await?;
-    set_search(tx, h).await
+    insert_search(tx, h).await
 }
 
 /// Writes `h` over the stored row `old` if the stored version is still
@@ -347,6 +397,20 @@ fn search_text(h: &Hazard) -> String {
         .flatten()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The search entry of a hazard just inserted: it has none yet, so on
+/// SQLite there is nothing to delete first (the rowid is the hazard's
+/// unique number; a stray entry would make the INSERT fail, not hide).
+async fn insert_search(tx: &mut Tx, h: &Hazard) -> Result<()> {
+    match tx {
+        Tx::Sqlite(t) => {
+            let tokens = bihuan_domain::text::search_tokens(&search_text(h));
+            sqlx::query("INSERT INTO hazard_search (rowid, tokens) VALUES ($1, $2)").bind(h.num).bind(tokens.join(" ")).execute(&mut **t).await?;
+            Ok(())
+        }
+        Tx::Postgres(_) => set_search(tx, h).await,
+    }
 }
 
 async fn set_search(tx: &mut Tx, h: &Hazard) -> Result<()> {
@@ -422,6 +486,16 @@ pub struct NewEvent<'a> {
 }
 
 pub async fn append_event(tx: &mut Tx, e: NewEvent<'_>) -> Result<HazardEvent> {
+    append_event_numbered(tx, e, crate::timeline::Seq::Next).await
+}
+
+/// The first event of a hazard inserted in this transaction: number 1,
+/// without looking for earlier ones.
+pub async fn append_first_event(tx: &mut Tx, e: NewEvent<'_>) -> Result<HazardEvent> {
+    append_event_numbered(tx, e, crate::timeline::Seq::First).await
+}
+
+async fn append_event_numbered(tx: &mut Tx, e: NewEvent<'_>, seq: crate::timeline::Seq) -> Result<HazardEvent> {
     let mut ev = HazardEvent {
         id: HazardEventId::new(),
         hazard_id: e.hazard_id,
@@ -452,6 +526,7 @@ pub async fn append_event(tx: &mut Tx, e: NewEvent<'_>) -> Result<HazardEvent> {
             comment: ev.comment.as_deref(),
             data: &ev.data,
         },
+        seq,
     )
     .await?;
     Ok(ev)

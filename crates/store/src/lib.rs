@@ -22,7 +22,7 @@ mod timeline;
 pub mod units;
 pub mod users;
 
-pub use db::{redact_url, Db, Engine, StoreError, Ts, Tx};
+pub use db::{redact_url, Db, Engine, SqliteTx, StoreError, Ts, Tx};
 pub(crate) use db::run;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -219,6 +219,7 @@ pub async fn append_event(tx: &mut Tx, e: NewMeasureEvent<'_>) -> Result<Measure
             comment: ev.comment.as_deref(),
             data: &ev.data,
         },
+        crate::timeline::Seq::Next,
     )
     .await?;
     Ok(ev)

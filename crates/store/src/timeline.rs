@@ -37,11 +37,26 @@ pub(crate) struct Row<'a> {
     pub data: &'a serde_json::Value,
 }
 
+/// Which number a new row gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Seq {
+    /// The next after the record's last row (one query to find it).
+    Next,
+    /// 1: the record was created in this transaction and has no row yet.
+    /// (Were that untrue, the unique `(owner, seq)` key would refuse the row.)
+    First,
+}
+
 /// Appends a row with the next number of its record; returns the number.
-pub(crate) async fn append(tx: &mut Tx, which: Timeline, r: Row<'_>) -> Result<i32> {
+pub(crate) async fn append(tx: &mut Tx, which: Timeline, r: Row<'_>, seq: Seq) -> Result<i32> {
     let (table, owner) = which.table_and_owner();
-    let next = format!("SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS INTEGER) FROM {table} WHERE {owner} = $1");
-    let seq: i32 = run!(tx, |c| sqlx::query_scalar::<_, i32>(&next).bind(r.owner).fetch_one(&mut *c).await?);
+    let seq: i32 = match seq {
+        Seq::First => 1,
+        Seq::Next => {
+            let next = format!("SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS INTEGER) FROM {table} WHERE {owner} = $1");
+            run!(tx, |c| sqlx::query_scalar::<_, i32>(&next).bind(r.owner).fetch_one(&mut *c).await?)
+        }
+    };
     let data = serde_json::to_string(r.data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let sql = format!(
         "INSERT INTO {table} (id, {owner}, seq, at, actor_user_id, actor_name, actor_unit_id, action, from_state, to_state, \

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 #[derive(sqlx::FromRow)]
-struct UserRow {
+pub(crate) struct UserRow {
     id: Uuid,
     username: String,
     display_name: String,
@@ -28,7 +28,7 @@ struct UserRow {
     version: i64,
 }
 
-const COLUMNS: &str = "u.id, u.username, u.display_name, u.unit_id, u.role, u.phone, u.email, u.language, u.active, \
+pub(crate) const COLUMNS: &str = "u.id, u.username, u.display_name, u.unit_id, u.role, u.phone, u.email, u.language, u.active, \
                        u.must_change_password, u.created_at, u.updated_at, u.version";
 
 impl TryFrom<UserRow> for User {

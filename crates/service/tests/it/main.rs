@@ -10,6 +10,7 @@ mod idempotency;
 mod ledger;
 mod measures;
 mod notices;
+mod tokens;
 
 use bihuan_domain::ids::UnitId;
 use bihuan_domain::role::Role;

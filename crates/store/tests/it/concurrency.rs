@@ -59,3 +59,70 @@ pub async fn audit_appends(db: Db) {
 }
 
 scenario!(audit_appends => sqlite_concurrent_audit_appends, postgres_concurrent_audit_appends);
+
+/// A write transaction that ends without COMMIT — dropped after an error,
+/// or with the task that held it — leaves nothing behind and lets the next
+/// writer in at once (on SQLite writers take turns in the process).
+pub async fn dropped_writers_let_the_next_in(db: Db) {
+    let quick = std::time::Duration::from_secs(3);
+    // Dropped in place, after a write.
+    let mut tx = db.begin().await.unwrap();
+    audit::append(&mut tx, entry(1, None, "unit.update", "unit")).await.unwrap();
+    drop(tx);
+    // Dropped with its task, while waiting for something else.
+    let (held_tx, held_rx) = tokio::sync::oneshot::channel::<()>();
+    let holder = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let mut tx = db.begin().await.unwrap();
+            audit::append(&mut tx, entry(2, None, "unit.update", "unit")).await.unwrap();
+            held_tx.send(()).unwrap();
+            std::future::pending::<()>().await;
+            tx.commit().await.unwrap();
+        })
+    };
+    held_rx.await.unwrap();
+    // While the other task holds its write transaction, reads go on.
+    let mut r = tokio::time::timeout(quick, db.read()).await.expect("a read is not held up by a writer").unwrap();
+    assert_eq!(audit::head(&mut r).await.unwrap().0, 0);
+    r.commit().await.unwrap();
+    holder.abort();
+    let _ = holder.await;
+    // Rolled back explicitly.
+    let mut tx = tokio::time::timeout(quick, db.begin()).await.expect("the writer's turn came back").unwrap();
+    audit::append(&mut tx, entry(3, None, "unit.update", "unit")).await.unwrap();
+    tx.rollback().await.unwrap();
+    // And committed.
+    let mut tx = tokio::time::timeout(quick, db.begin()).await.expect("the writer's turn came back").unwrap();
+    let e = audit::append(&mut tx, entry(4, None, "unit.update", "unit")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(e.seq, 1, "nothing of the dropped or rolled-back writers stayed");
+    let r = verify(&db).await;
+    assert_eq!((r.result, r.checked), (Ok(()), 1));
+}
+
+scenario!(dropped_writers_let_the_next_in => sqlite_dropped_writers_let_the_next_in, postgres_dropped_writers_let_the_next_in);
+
+/// On SQLite a second writer waits for the first to end, then goes on.
+pub async fn writers_wait_for_each_other(db: Db) {
+    let mut first = db.begin().await.unwrap();
+    audit::append(&mut first, entry(1, None, "unit.update", "unit")).await.unwrap();
+    let second = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let mut tx = db.begin().await.unwrap();
+            let e = audit::append(&mut tx, entry(2, None, "unit.update", "unit")).await.unwrap();
+            tx.commit().await.unwrap();
+            e.seq
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    if db.engine() == bihuan_store::Engine::Sqlite {
+        assert!(!second.is_finished(), "the second writer waits for its turn");
+    }
+    first.commit().await.unwrap();
+    assert_eq!(second.await.unwrap(), 2);
+    assert_eq!(verify(&db).await.result, Ok(()));
+}
+
+scenario!(writers_wait_for_each_other => sqlite_writers_wait_for_each_other, postgres_writers_wait_for_each_other);
