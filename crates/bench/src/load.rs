@@ -636,10 +636,12 @@ async fn load_hazards(
     tx.commit().await?;
     let t_tally = t_tally.elapsed().as_secs_f64();
     let t2 = Instant::now();
-    exec(db, "ANALYZE").await?;
+    // PostgreSQL: VACUUM too, so that index-only scans work at once (the
+    // visibility map of freshly loaded tables is empty until autovacuum).
+    exec(db, if matches!(db.engine(), bihuan_store::Engine::Postgres) { "VACUUM ANALYZE" } else { "ANALYZE" }).await?;
     println!(
         "hazards: {done} hazards, {events} events, {listings} listings: rows {t_rows:.0} s, {} indexes rebuilt {t_idx:.0} s, \
-         counts (hazard_tally) {t_tally:.0} s, ANALYZE {:.0} s",
+         counts (hazard_tally) {t_tally:.0} s, (VACUUM) ANALYZE {:.0} s",
         indexes.len(),
         t2.elapsed().as_secs_f64()
     );
