@@ -1132,6 +1132,7 @@ impl Service {
             let mut events = Vec::new();
             let mut keys = Vec::new();
             let mut audit = Vec::new();
+            let mut batch: Vec<Hazard> = Vec::new();
             let at = self.now();
             for c in &mut checked {
                 let Some(p) = c.planned.take() else { continue };
@@ -1142,9 +1143,8 @@ impl Service {
                 // if it had been registered then (a 2020 ledger row is not
                 // a hazard of the import year).
                 h.code = format!("YH{}-{:06}", bihuan_domain::clock::local_date(h.found_at).year(), h.num);
-                // One `insert` per hazard (whatever it maintains besides the
-                // row); the import keys and audit entries go in batches below.
-                store::insert(&mut tx, &h).await?;
+                // Rows in batches (the counts are written once per batch);
+                // import keys and audit entries in batches below too.
                 keys.push((h.id, p.key));
                 events.push(HazardEvent {
                     id: HazardEventId::new(),
@@ -1164,13 +1164,18 @@ impl Service {
                     }),
                 });
                 audit.push(self.audit_entry(ctx, "hazard.import", "hazard", Some(h.id.to_string()), NONE, Some(&h)));
+                c.report.code = Some(h.code.clone());
+                batch.push(h);
+                if batch.len() >= IMPORT_AUDIT_BATCH {
+                    store::insert_many(&mut tx, &std::mem::take(&mut batch)).await?;
+                }
                 if audit.len() >= IMPORT_AUDIT_BATCH {
                     // Each entry holds the whole hazard as JSON: bounded memory.
                     bihuan_store::audit::append_many(&mut tx, std::mem::take(&mut audit)).await?;
                 }
                 c.report.status = RowStatus::Created;
-                c.report.code = Some(h.code.clone());
             }
+            store::insert_many(&mut tx, &batch).await?;
             store::set_import_keys(&mut tx, &keys).await?;
             store::insert_events(&mut tx, &events).await?;
             bihuan_store::audit::append_many(&mut tx, audit).await?;

@@ -62,48 +62,59 @@ pub(crate) fn nodes(path: &str) -> impl Iterator<Item = (&str, i64)> {
 /// Records a hazard's change in the counts: `old` is the stored row before
 /// (None for a new hazard), `new` the row written.
 pub(crate) async fn record(tx: &mut Tx, old: Option<&Hazard>, new: &Hazard) -> Result<()> {
+    record_all(tx, [(old, new)]).await
+}
+
+/// Records many changes at once, summed first: an import of thousands of
+/// hazards of one town touches the town's rows once, not once per hazard
+/// (PostgreSQL keeps every version of a row updated repeatedly in one
+/// transaction, and each further update walks them).
+pub(crate) async fn record_all<'a>(tx: &mut Tx, changes: impl IntoIterator<Item = (Option<&'a Hazard>, &'a Hazard)>) -> Result<()> {
     let mut delta: BTreeMap<(&str, i64, Shape), i64> = BTreeMap::new();
-    if let Some(o) = old {
-        let s = shape(o);
-        for (p, d) in nodes(o.unit.path.as_str()) {
-            *delta.entry((p, d, s.clone())).or_default() -= 1;
+    for (old, new) in changes {
+        if let Some(o) = old {
+            let s = shape(o);
+            for (p, d) in nodes(o.unit.path.as_str()) {
+                *delta.entry((p, d, s.clone())).or_default() -= 1;
+            }
+        }
+        let s = shape(new);
+        for (p, d) in nodes(new.unit.path.as_str()) {
+            *delta.entry((p, d, s.clone())).or_default() += 1;
         }
     }
-    let s = shape(new);
-    for (p, d) in nodes(new.unit.path.as_str()) {
-        *delta.entry((p, d, s.clone())).or_default() += 1;
-    }
     delta.retain(|_, n| *n != 0);
-    if delta.is_empty() {
-        return Ok(());
+    // Statements of at most 64 rows (sqlx binds SQLite parameters at a cost
+    // quadratic in their number); rows in key order, so concurrent writers
+    // lock shared rows in the same order.
+    let delta: Vec<_> = delta.into_iter().collect();
+    for chunk in delta.chunks(64) {
+        let mut args = Args::default();
+        let mut rows = Vec::with_capacity(chunk.len());
+        for ((path, depth, s), n) in chunk {
+            let vals = [
+                P::Text(path.to_string()),
+                P::Int(*depth),
+                P::Text(s.campaign.clone()),
+                P::Text(s.area.clone()),
+                P::Text(s.month.clone()),
+                P::Text(s.state.into()),
+                P::Text(s.level.into()),
+                P::Text(s.source.into()),
+                P::Bool(s.listed),
+                P::Bool(s.on_time),
+                P::Int(*n),
+            ];
+            rows.push(format!("({})", args.list(vals)));
+        }
+        let sql = format!(
+            "INSERT INTO hazard_tally (node_path, depth, campaign, area, month, state, level, source, listed, on_time, n) VALUES {} \
+             ON CONFLICT (node_path, campaign, area, month, state, level, source, listed, on_time) \
+             DO UPDATE SET n = hazard_tally.n + excluded.n",
+            rows.join(", ")
+        );
+        run!(tx, |c| bind_all!(sqlx::query(&sql), args).execute(&mut *c).await?.rows_affected());
     }
-    // One statement; rows in key order, so concurrent writers lock shared
-    // rows in the same order.
-    let mut args = Args::default();
-    let mut rows = Vec::with_capacity(delta.len());
-    for ((path, depth, s), n) in delta {
-        let vals = [
-            P::Text(path.to_string()),
-            P::Int(depth),
-            P::Text(s.campaign),
-            P::Text(s.area),
-            P::Text(s.month),
-            P::Text(s.state.into()),
-            P::Text(s.level.into()),
-            P::Text(s.source.into()),
-            P::Bool(s.listed),
-            P::Bool(s.on_time),
-            P::Int(n),
-        ];
-        rows.push(format!("({})", args.list(vals)));
-    }
-    let sql = format!(
-        "INSERT INTO hazard_tally (node_path, depth, campaign, area, month, state, level, source, listed, on_time, n) VALUES {} \
-         ON CONFLICT (node_path, campaign, area, month, state, level, source, listed, on_time) \
-         DO UPDATE SET n = hazard_tally.n + excluded.n",
-        rows.join(", ")
-    );
-    run!(tx, |c| bind_all!(sqlx::query(&sql), args).execute(&mut *c).await?.rows_affected());
     Ok(())
 }
 

@@ -357,13 +357,28 @@ fn bind_hazard(args: &mut Args, h: &Hazard) -> Result<()> {
 }
 
 pub async fn insert(tx: &mut Tx, h: &Hazard) -> Result<()> {
+    insert_row(tx, h).await?;
+    crate::hazard_tally::record(tx, None, h).await?;
+    insert_search(tx, h).await
+}
+
+/// Inserts many new hazards (an import): the rows and search entries one by
+/// one, the counts once for all of them.
+pub async fn insert_many(tx: &mut Tx, hs: &[Hazard]) -> Result<()> {
+    for h in hs {
+        insert_row(tx, h).await?;
+        insert_search(tx, h).await?;
+    }
+    crate::hazard_tally::record_all(tx, hs.iter().map(|h| (None, h))).await
+}
+
+async fn insert_row(tx: &mut Tx, h: &Hazard) -> Result<()> {
     let mut args = Args::default();
     bind_hazard(&mut args, h)?;
     let placeholders = (1..=args.params.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
     let sql = format!("INSERT INTO hazard ({COLUMNS}) VALUES ({placeholders})");
     run!(tx, |c| bind_all!(sqlx::query(&sql), args).execute(&mut *c).await?.rows_affected());
-    crate::hazard_tally::record(tx, None, h).await?;
-    insert_search(tx, h).await
+    Ok(())
 }
 
 /// Writes `h` over the stored row `old` if the stored version is still
