@@ -67,13 +67,9 @@ impl From<Row> for AuditEntry {
 const COLUMNS: &str = "seq, id, at, actor_user_id, actor_name, actor_unit_id, action, entity_type, entity_id, before_json, \
                        after_json, request_id, prev_hash, hash";
 
-/// Appends an entry inside the caller's transaction. The first statement
-/// locks the chain head row, so concurrent writers on PostgreSQL queue here
-/// and the chain stays linear; SQLite writers are serialised already.
-pub async fn append(tx: &mut Tx, e: NewEntry) -> Result<AuditEntry> {
-    let (seq, prev_hash): (i64, String) = run!(tx, |c| {
-        sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *c).await?
-    });
+/// The entry `e` at position `seq` after the entry whose hash is
+/// `prev_hash`, with its own hash.
+fn chained(seq: i64, e: NewEntry, prev_hash: String) -> AuditEntry {
     let mut entry = AuditEntry {
         seq,
         id: AuditId::new(),
@@ -91,6 +87,17 @@ pub async fn append(tx: &mut Tx, e: NewEntry) -> Result<AuditEntry> {
         hash: String::new(),
     };
     entry.hash = entry.compute_hash();
+    entry
+}
+
+/// Appends an entry inside the caller's transaction. The first statement
+/// locks the chain head row, so concurrent writers on PostgreSQL queue here
+/// and the chain stays linear; SQLite writers are serialised already.
+pub async fn append(tx: &mut Tx, e: NewEntry) -> Result<AuditEntry> {
+    let (seq, prev_hash): (i64, String) = run!(tx, |c| {
+        sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *c).await?
+    });
+    let entry = chained(seq, e, prev_hash);
     // The entry and the head's new hash in one round trip: two statements
     // in one query text on SQLite (sqlx binds `$n` across them), a
     // data-modifying WITH on PostgreSQL.
@@ -139,23 +146,7 @@ pub async fn append_many(tx: &mut Tx, entries: Vec<NewEntry>) -> Result<()> {
     });
     let mut chain = Vec::with_capacity(entries.len());
     for (seq, e) in (last_seq - n + 1..).zip(entries) {
-        let mut entry = AuditEntry {
-            seq,
-            id: AuditId::new(),
-            at: truncate_to_micros(e.at),
-            actor_user_id: e.actor_user_id,
-            actor_name: e.actor_name,
-            actor_unit_id: e.actor_unit_id,
-            action: e.action,
-            entity_type: e.entity_type,
-            entity_id: e.entity_id,
-            before: e.before,
-            after: e.after,
-            request_id: e.request_id,
-            prev_hash: std::mem::take(&mut prev_hash),
-            hash: String::new(),
-        };
-        entry.hash = entry.compute_hash();
+        let entry = chained(seq, e, std::mem::take(&mut prev_hash));
         prev_hash = entry.hash.clone();
         chain.push(entry);
     }
