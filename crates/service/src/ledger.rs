@@ -14,7 +14,7 @@ use bihuan_domain::permission::Decision;
 use bihuan_domain::role::Role;
 use bihuan_domain::{DomainError, ErrorCode, FieldError};
 use bihuan_reports::{Cell, Column, ColumnSpec, CsvLedger, ImportRow, LedgerError, SheetSpec, XlsxLedger, normalize_text};
-use bihuan_store::hazards::{self as store, HazardFilter, LedgerUnit, UnitCache};
+use bihuan_store::hazards::{self as store, HazardFilter, LedgerPage, LedgerUnit, UnitCache};
 use bihuan_store::{Tx, campaigns, units, users};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -278,32 +278,60 @@ impl Service {
         };
         let mut tx = self.db.read().await?;
         let areas = campaigns::area_names(&mut tx).await?;
-        let mut units = UnitCache::default();
         let with_timeline = format == LedgerFormat::Xlsx;
         let batch = self.settings.export_page_size.max(1);
-        let (mut after, mut n, mut events) = (0i64, 0i64, 0u64);
-        loop {
-            let page = store::ledger_page(&mut tx, &scope, filter, today, after, batch, with_timeline, &mut units).await?;
-            let Some(last) = page.hazards.last() else { break };
-            after = last.num;
+        // Pages are read by a task of their own while this one writes the
+        // previous page: the queries (on the driver's threads) and the
+        // writing (here) overlap. One read transaction, so one snapshot.
+        let (pages, mut received) = tokio::sync::mpsc::channel::<Result<(LedgerPage, Vec<Option<String>>)>>(2);
+        let (scope, filter) = (scope.clone(), filter.clone());
+        let reader = tokio::spawn(async move {
+            let mut units = UnitCache::default();
+            let mut after = 0i64;
+            loop {
+                let page = match store::ledger_page(&mut tx, &scope, &filter, today, after, batch, with_timeline, &mut units).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        let _ = pages.send(Err(e.into())).await;
+                        return;
+                    }
+                };
+                let Some(last) = page.hazards.last() else { break };
+                after = last.num;
+                let full = page.hazards.len() as i64 >= batch;
+                let codes = page.hazards.iter().map(|h| units.credit_code(h.unit.id).cloned()).collect();
+                if pages.send(Ok((page, codes))).await.is_err() {
+                    return; // the writer gave up
+                }
+                if !full {
+                    break;
+                }
+            }
+            if let Err(e) = tx.commit().await {
+                let _ = pages.send(Err(e.into())).await;
+            }
+        });
+        let (mut n, mut events) = (0i64, 0u64);
+        while let Some(next) = received.recv().await {
+            let (page, codes) = next?;
             let mut timeline: HashMap<HazardId, Vec<HazardEvent>> = HashMap::new();
             for e in page.events {
                 timeline.entry(e.hazard_id).or_default().push(e);
             }
-            for h in &page.hazards {
+            for (h, code) in page.hazards.iter().zip(&codes) {
                 n += 1;
                 let area = h.area_id.and_then(|a| areas.get(&a));
-                sink.list(&ledger_row(n, h, units.credit_code(h.unit.id), area, today)).map_err(ledger_error)?;
+                sink.list(&ledger_row(n, h, code.as_ref(), area, today)).map_err(ledger_error)?;
                 for e in timeline.remove(&h.id).unwrap_or_default() {
                     sink.timeline(&timeline_row(&h.code, &e)).map_err(ledger_error)?;
                     events += 1;
                 }
             }
-            if (page.hazards.len() as i64) < batch {
-                break;
-            }
         }
-        tx.commit().await?;
+        reader.await.map_err(|e| {
+            tracing::error!(error = %e, "export: the page reader failed");
+            DomainError::new(bihuan_domain::ErrorCode::Internal, "导出中断，请重试", "The export was interrupted; please try again")
+        })?;
         sink.finish().map_err(ledger_error)?;
         Ok(ExportSummary {
             file_name: format!("问题隐患清单-{today}.{}", format.extension()),
