@@ -8,7 +8,7 @@
 //! databases that predate it and after bulk loads.
 
 use crate::hazards::{HazardFilter, HazardScope};
-use crate::sql::{bind_all, subtree_range, Args, P};
+use crate::sql::{bind_all, sql_literals, subtree_range, Args, P};
 use crate::{run, Db, Result, Tx};
 use bihuan_domain::clock::local_date;
 use bihuan_domain::hazard::{Breakdown, Hazard, HazardState, Tally};
@@ -44,7 +44,7 @@ fn shape(h: &Hazard) -> Shape {
     Shape {
         campaign: h.campaign_id.map(|c| c.0.simple().to_string()).unwrap_or_default(),
         area: h.area_id.map(|a| a.0.simple().to_string()).unwrap_or_default(),
-        month: format!("{:04}-{:02}", found.year(), u8::from(found.month())),
+        month: month_of(found),
         state: h.state.as_str(),
         level: h.level.as_str(),
         source: h.source.as_str(),
@@ -211,10 +211,6 @@ pub(crate) fn node_for(scope: &HazardScope, f: &HazardFilter) -> Option<Node> {
     })
 }
 
-fn literals(vals: impl IntoIterator<Item = &'static str>) -> String {
-    vals.into_iter().map(|v| format!("'{}'", v.replace('\'', ""))).collect::<Vec<_>>().join(", ")
-}
-
 /// Counts per key (overdue left at 0) from the node's rows. For the unit
 /// breakdown the key is the child's path, plus the node's own path for the
 /// hazards of the node unit itself, as the scan gives them.
@@ -252,13 +248,13 @@ pub(crate) async fn read(tx: &mut Tx, node: &Node, f: &HazardFilter, by: Option<
         w.push(format!("t.area = {}", args.push(P::Text(a.0.simple().to_string()))));
     }
     if !f.levels.is_empty() {
-        w.push(format!("t.level IN ({})", literals(f.levels.iter().map(|v| v.as_str()))));
+        w.push(format!("t.level IN ({})", sql_literals(f.levels.iter().map(|v| v.as_str()))));
     }
     if !f.states.is_empty() {
-        w.push(format!("t.state IN ({})", literals(f.states.iter().map(|v| v.as_str()))));
+        w.push(format!("t.state IN ({})", sql_literals(f.states.iter().map(|v| v.as_str()))));
     }
     if !f.sources.is_empty() {
-        w.push(format!("t.source IN ({})", literals(f.sources.iter().map(|v| v.as_str()))));
+        w.push(format!("t.source IN ({})", sql_literals(f.sources.iter().map(|v| v.as_str()))));
     }
     if let Some(l) = f.listed {
         w.push(format!("t.listed = {}", args.push(P::Bool(l))));
@@ -315,7 +311,7 @@ pub(crate) async fn read(tx: &mut Tx, node: &Node, f: &HazardFilter, by: Option<
         if let Some(i) = out.iter().position(|t| t.key == own) {
             let mut own_row = out.remove(i);
             for child in &out {
-                own_row = minus(own_row, child);
+                accumulate(&mut own_row, child, -1);
             }
             if own_row.total > 0 {
                 out.push(own_row);
@@ -326,26 +322,24 @@ pub(crate) async fn read(tx: &mut Tx, node: &Node, f: &HazardFilter, by: Option<
     Ok(out)
 }
 
-fn minus(mut a: Tally, b: &Tally) -> Tally {
-    a.total -= b.total;
-    a.dismissed -= b.dismissed;
-    a.open -= b.open;
-    a.closed -= b.closed;
-    a.closed_on_time -= b.closed_on_time;
-    a.overdue -= b.overdue;
-    a.listed -= b.listed;
-    a.major -= b.major;
-    a
+/// Adds `sign` × `b` into `a`.
+fn accumulate(a: &mut Tally, b: &Tally, sign: i64) {
+    a.total += sign * b.total;
+    a.dismissed += sign * b.dismissed;
+    a.open += sign * b.open;
+    a.closed += sign * b.closed;
+    a.closed_on_time += sign * b.closed_on_time;
+    a.overdue += sign * b.overdue;
+    a.listed += sign * b.listed;
+    a.major += sign * b.major;
 }
 
-/// Adds `b` into `a` (for totals summed from groups).
-pub(crate) fn add(a: &mut Tally, b: &Tally) {
-    a.total += b.total;
-    a.dismissed += b.dismissed;
-    a.open += b.open;
-    a.closed += b.closed;
-    a.closed_on_time += b.closed_on_time;
-    a.overdue += b.overdue;
-    a.listed += b.listed;
-    a.major += b.major;
+/// The total of some groups, and the groups themselves when a breakdown
+/// was asked for.
+pub(crate) fn counts(groups: Vec<Tally>, by: Option<Breakdown>) -> crate::hazards::Counts {
+    let mut total = Tally::default();
+    for g in &groups {
+        accumulate(&mut total, g, 1);
+    }
+    crate::hazards::Counts { total, groups: if by.is_some() { groups } else { vec![] } }
 }

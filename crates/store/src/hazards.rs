@@ -1,7 +1,7 @@
 //! Hazards: the record, its timeline, listings, extension requests, search,
 //! and the counts and rates behind dashboards.
 
-use crate::sql::{bind_all, in_list_chunk, subtree_range, Args, P};
+use crate::sql::{bind_all, in_list_chunk, sql_literals, subtree_range, Args, P};
 use crate::{run, Engine, Result, StoreError, Ts, Tx};
 use bihuan_domain::calendar::DeadlineRule;
 use bihuan_domain::hazard::*;
@@ -819,8 +819,7 @@ pub(crate) fn where_clause(engine: Engine, args: &mut Args, scope: &HazardScope,
     // indexes over open hazards.
     let mut in_list = |col: &str, vals: Vec<&'static str>, _args: &mut Args| {
         if !vals.is_empty() {
-            let literals: Vec<String> = vals.into_iter().map(|v| format!("'{}'", v.replace('\'', ""))).collect();
-            w.push(format!("h.{col} IN ({})", literals.join(", ")));
+            w.push(format!("h.{col} IN ({})", sql_literals(vals)));
         }
     };
     in_list("level", f.levels.iter().map(|v| v.as_str()).collect(), args);
@@ -1091,11 +1090,7 @@ pub async fn tally(tx: &mut Tx, scope: &HazardScope, f: &HazardFilter, today: Da
         }
         None => scan_tally(tx, scope, f, today, by, unit_root).await?,
     };
-    let mut total = Tally::default();
-    for g in &groups {
-        crate::hazard_tally::add(&mut total, g);
-    }
-    Ok(Counts { total, groups: if by.is_some() { groups } else { vec![] } })
+    Ok(crate::hazard_tally::counts(groups, by))
 }
 
 /// The overdue hazards per group key, counted from the index over pending
@@ -1148,11 +1143,7 @@ fn area_key(by: Option<Breakdown>, k: Option<String>) -> String {
 /// themselves (for checking the maintained counts).
 pub async fn tally_scanned(tx: &mut Tx, scope: &HazardScope, f: &HazardFilter, today: Date, by: Option<Breakdown>, unit_root: Option<&UnitPath>) -> Result<Counts> {
     let groups = scan_tally(tx, scope, f, today, by, unit_root).await?;
-    let mut total = Tally::default();
-    for g in &groups {
-        crate::hazard_tally::add(&mut total, g);
-    }
-    Ok(Counts { total, groups: if by.is_some() { groups } else { vec![] } })
+    Ok(crate::hazard_tally::counts(groups, by))
 }
 
 /// Counts by scanning the hazards in scope.

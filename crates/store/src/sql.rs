@@ -51,6 +51,13 @@ pub(crate) fn in_list_chunk(engine: Engine) -> usize {
     }
 }
 
+/// Codes of a closed vocabulary (from our enums, never from input) as SQL
+/// literals, `'a', 'b'`: unlike parameters, the planner can match them
+/// against the state lists of partial indexes.
+pub(crate) fn sql_literals(vals: impl IntoIterator<Item = &'static str>) -> String {
+    vals.into_iter().map(|v| format!("'{}'", v.replace('\'', ""))).collect::<Vec<_>>().join(", ")
+}
+
 /// Binds every parameter of `$args` to `$q` (a `sqlx::query*` builder),
 /// inside one arm of `run!`.
 macro_rules! bind_all {
