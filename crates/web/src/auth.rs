@@ -120,6 +120,18 @@ impl FromRequestParts<AppState> for PageUser {
     }
 }
 
+/// The session user when there is one; nobody otherwise (for public pages
+/// that behave a little differently for a logged-in user).
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(MaybeUser(resolve(parts, state).await.ok().flatten().filter(|u| u.session.is_some())))
+    }
+}
+
 pub fn urlencode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {

@@ -12,6 +12,7 @@ pub mod api_hazards;
 pub mod api_measures;
 pub mod auth;
 pub mod error;
+pub mod i18n;
 pub mod openapi;
 pub mod ui;
 pub mod ui_hazards;
@@ -29,8 +30,10 @@ use std::sync::Arc;
 tokio::task_local! {
     /// The id of the request being served, shown in error messages.
     pub static REQUEST_ID: String;
-    /// Whether the caller prefers English (from Accept-Language).
+    /// Whether the caller prefers English (the language cookie, else Accept-Language).
     pub static ENGLISH: bool;
+    /// The path and query being served, where a language switch returns to.
+    pub static REQUEST_PATH: String;
 }
 
 #[derive(Clone, Debug, Default)]
@@ -129,7 +132,9 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(M::GET, "/login", Public, get(ui::login_page)),
         r(M::POST, "/login", Public, post(ui::login_submit)),
         r(M::POST, "/logout", User, post(ui::logout)),
+        r(M::POST, "/language", Public, post(ui::switch_language)),
         r(M::GET, "/", User, get(ui::home)),
+        r(M::GET, "/campaign", User, get(ui::home)),
         r(M::GET, "/indicators/{id}", User, get(ui::indicator_page)),
         r(M::POST, "/indicators/{id}/values", User, post(ui::indicator_report)),
         r(M::GET, "/units", User, get(ui::units_page)),
@@ -217,11 +222,12 @@ async fn request_context(req: Request, next: Next) -> Response {
         .filter(|v| v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
-    let english = prefers_english(req.headers().get("accept-language").and_then(|v| v.to_str().ok()), cookie(&req, "bihuan_lang").as_deref());
+    let english = prefers_english(req.headers().get("accept-language").and_then(|v| v.to_str().ok()), cookie(&req, i18n::LANG_COOKIE).as_deref());
+    let here = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let start = std::time::Instant::now();
-    let mut res = REQUEST_ID.scope(id.clone(), ENGLISH.scope(english, next.run(req))).await;
+    let mut res = REQUEST_ID.scope(id.clone(), ENGLISH.scope(english, REQUEST_PATH.scope(here, next.run(req)))).await;
     tracing::info!(request_id = %id, %method, %path, status = res.status().as_u16(), ms = start.elapsed().as_millis() as u64, "request");
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&id) {
@@ -249,6 +255,10 @@ pub fn prefers_english(accept_language: Option<&str>, choice: Option<&str>) -> b
 
 pub fn english() -> bool {
     ENGLISH.try_with(|e| *e).unwrap_or(false)
+}
+
+pub fn request_path() -> String {
+    REQUEST_PATH.try_with(|r| r.clone()).unwrap_or_else(|_| "/".into())
 }
 
 pub fn request_id() -> String {

@@ -4,6 +4,7 @@
 
 use crate::api::{session_cookie, UnitInput};
 use crate::auth::{constant_time_eq, ClientIp, PageUser};
+use crate::i18n::{filters, tr};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -42,6 +43,10 @@ pub struct Nav {
     pub csrf: String,
     pub is_admin: bool,
     pub can_admin_users: bool,
+    /// Government roles see the cockpit; enterprises and the public do not.
+    pub sees_cockpit: bool,
+    /// This page's path and query, where the language switch returns to.
+    pub here: String,
 }
 
 pub struct Flash {
@@ -54,10 +59,12 @@ pub(crate) fn nav(u: &PageUser) -> Option<Nav> {
     let role = me.actor.role;
     Some(Nav {
         display_name: me.user.display_name.clone(),
-        role_label: role.label_zh(),
+        role_label: tr(role.label_zh(), role.label_en()),
         csrf: me.csrf().to_string(),
         is_admin: role == Role::Admin,
         can_admin_users: matches!(role, Role::Admin | Role::Office | Role::Locality | Role::Enterprise),
+        sees_cockpit: !matches!(role, Role::Enterprise),
+        here: crate::request_path(),
     })
 }
 
@@ -85,12 +92,12 @@ struct MessagePage {
 pub(crate) fn error_page(nav: Option<Nav>, e: &DomainError) -> Response {
     let status = crate::error::status_of(e.code);
     let heading = match e.code {
-        ErrorCode::NotFound => "未找到",
-        ErrorCode::Forbidden | ErrorCode::CsrfFailed => "无法执行",
-        ErrorCode::Internal => "出错了",
-        _ => "请求有误",
+        ErrorCode::NotFound => tr("未找到", "Not found"),
+        ErrorCode::Forbidden | ErrorCode::CsrfFailed => tr("无法执行", "Not allowed"),
+        ErrorCode::Internal => tr("出错了", "Something went wrong"),
+        _ => tr("请求有误", "Bad request"),
     };
-    let page = MessagePage { nav, flash: None, heading: heading.into(), text: e.zh.clone(), request_id: crate::request_id() };
+    let page = MessagePage { nav, flash: None, heading: heading.into(), text: e.message(crate::english()).to_string(), request_id: crate::request_id() };
     (status, render(&page)).into_response()
 }
 
@@ -118,6 +125,7 @@ fn target_text(i: &Indicator) -> String {
 struct LoginPage {
     nav: Option<Nav>,
     flash: Option<Flash>,
+    here: String,
     csrf: String,
     next: String,
     username: String,
@@ -132,7 +140,7 @@ pub struct NextQuery {
 }
 
 fn login_form(csrf: String, next: String, username: String, error: Option<String>, status: StatusCode) -> Response {
-    let page = LoginPage { nav: None, flash: None, csrf: csrf.clone(), next, username, error };
+    let page = LoginPage { nav: None, flash: None, here: crate::request_path(), csrf: csrf.clone(), next, username, error };
     let mut res = (status, render(&page)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("{LOGIN_CSRF}={csrf}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600")) {
         res.headers_mut().append(header::SET_COOKIE, v);
@@ -168,7 +176,7 @@ pub async fn login_submit(State(s): State<AppState>, ClientIp(ip): ClientIp, hea
     let next = safe_next(f.next.as_deref().unwrap_or("/"));
     let cookie = crate::cookie_from(&headers, LOGIN_CSRF).unwrap_or_default();
     if cookie.is_empty() || !constant_time_eq(cookie.as_bytes(), f.csrf.as_bytes()) {
-        return login_form(random_token(), next, f.username, Some("页面已过期，请重新登录".into()), StatusCode::FORBIDDEN);
+        return login_form(random_token(), next, f.username, Some(tr("页面已过期，请重新登录", "The page had expired; please log in again").into()), StatusCode::FORBIDDEN);
     }
     let ua = headers.get("user-agent").and_then(|v| v.to_str().ok());
     match s.svc.login(&f.username, &f.password, &ip, ua).await {
@@ -177,13 +185,46 @@ pub async fn login_submit(State(s): State<AppState>, ClientIp(ip): ClientIp, hea
             let target = if out.user.must_change_password { "/account".to_string() } else { next };
             let mut res = Redirect::to(&target).into_response();
             res.headers_mut().append(header::SET_COOKIE, session_cookie(&s, &out.session_token, max_age));
+            // The user's saved language follows them to every browser they log in from.
+            res.headers_mut().append(header::SET_COOKIE, language_cookie(&s, &out.user.language));
             res
         }
         Err(e) => {
             let status = crate::error::status_of(e.code);
-            login_form(random_token(), next, f.username, Some(e.zh), status)
+            login_form(random_token(), next, f.username, Some(e.message(crate::english()).to_string()), status)
         }
     }
+}
+
+fn language_cookie(s: &AppState, tag: &str) -> HeaderValue {
+    let tag = if tag.starts_with("en") { "en-US" } else { "zh-CN" };
+    let secure = if s.config.secure_cookies { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{}={tag}; Path=/; SameSite=Lax; Max-Age=31536000{secure}", crate::i18n::LANG_COOKIE))
+        .unwrap_or_else(|_| HeaderValue::from_static("bihuan_lang=zh-CN; Path=/"))
+}
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    lang: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Switches the language of this browser and, for a logged-in user, saves
+/// it as their choice.
+pub async fn switch_language(State(s): State<AppState>, user: crate::auth::MaybeUser, Form(f): Form<LanguageForm>) -> Response {
+    let tag = if f.lang.starts_with("en") { "en-US" } else { "zh-CN" };
+    if let Some(u) = user.0
+        && u.check_csrf(&f.csrf).is_ok()
+        && let Err(e) = s.svc.set_language(&u.ctx(), tag).await
+    {
+        tracing::warn!(error = %e.en, "saving the language");
+    }
+    let mut res = Redirect::to(&safe_next(&f.next)).into_response();
+    res.headers_mut().append(header::SET_COOKIE, language_cookie(&s, tag));
+    res
 }
 
 #[derive(Deserialize)]
@@ -321,7 +362,8 @@ impl FormErrors {
 }
 
 pub(crate) fn messages(e: &DomainError) -> Vec<String> {
-    if e.fields.is_empty() { vec![e.zh.clone()] } else { e.fields.iter().map(|f| f.zh.clone()).collect() }
+    let en = crate::english();
+    if e.fields.is_empty() { vec![e.message(en).to_string()] } else { e.fields.iter().map(|f| if en { f.en.clone() } else { f.zh.clone() }).collect() }
 }
 
 pub async fn indicator_report(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Form(f): Form<ValueForm>) -> Response {

@@ -2,6 +2,7 @@
 //! form (made for a phone), and the hazard with its timeline and the
 //! actions the user may take now.
 
+use crate::i18n::filters;
 use crate::api_documents::Posted;
 use crate::api_hazards::HazardQuery;
 use crate::auth::PageUser;

@@ -3,6 +3,7 @@
 //! a phone); and the measure with its timeline, one form per action the
 //! user may take now, and the edit form.
 
+use crate::i18n::filters;
 use crate::api_measures::MeasureQuery;
 use crate::auth::PageUser;
 use crate::ui::{error_page, messages, nav, render, Flash, Nav};

@@ -14,6 +14,7 @@ mod audit;
 mod auth_flows;
 mod campaign_api;
 mod hazard_api;
+mod i18n;
 mod idempotency;
 mod matrix;
 mod measure_api;
