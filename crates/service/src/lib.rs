@@ -15,6 +15,7 @@ pub mod notices;
 pub mod password;
 mod token_cache;
 pub mod units;
+pub mod workbench;
 
 use bihuan_domain::clock::Clock;
 use bihuan_domain::permission::{authorize, Actor, Decision, Permission};

@@ -756,6 +756,8 @@ pub struct HazardFilter {
     pub hazard_types: Vec<HazardType>,
     pub manage_type: Option<ManageType>,
     pub responsible_unit_id: Option<UnitId>,
+    /// With (or without) an extension request waiting for a decision.
+    pub extension_pending: Option<bool>,
     /// Open, not handed in, past the deadline on `today`.
     pub overdue: Option<bool>,
     pub listed: Option<bool>,
@@ -831,6 +833,13 @@ pub(crate) fn where_clause(engine: Engine, args: &mut Args, scope: &HazardScope,
     }
     if let Some(u) = f.responsible_unit_id {
         w.push(format!("h.responsible_unit_id = {}", args.push(P::Uuid(u.0))));
+    }
+    // The pending requests are few (a partial unique index holds them), so
+    // the subquery is a short list of ids.
+    match f.extension_pending {
+        Some(true) => w.push("h.id IN (SELECT x.hazard_id FROM hazard_extension x WHERE x.status = 'pending')".into()),
+        Some(false) => w.push("h.id NOT IN (SELECT x.hazard_id FROM hazard_extension x WHERE x.status = 'pending')".into()),
+        None => {}
     }
     match f.overdue {
         Some(true) => w.push(format!("h.state IN {OPEN_PENDING} AND h.deadline < {}", args.push(P::Date(today)))),

@@ -39,6 +39,8 @@ pub struct HazardQuery {
     /// `immediate`, `deadline`
     pub manage_type: Option<String>,
     pub responsible_unit_id: Option<String>,
+    /// true: only hazards with an extension request waiting for a decision.
+    pub extension_pending: Option<bool>,
     /// Open, not handed in, past the deadline today.
     pub overdue: Option<bool>,
     /// Under listed supervision (挂牌督办) now.
@@ -125,6 +127,7 @@ impl HazardQuery {
             hazard_types: list_of("hazard_type", &self.hazard_type, HazardType::parse, &mut errors),
             manage_type,
             responsible_unit_id: opt_id("responsible_unit_id", &self.responsible_unit_id, UnitId::parse, &mut errors),
+            extension_pending: self.extension_pending,
             overdue: self.overdue,
             listed: self.listed,
             found_from: opt_date("found_from", &self.found_from, &mut errors),

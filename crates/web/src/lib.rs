@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod ui;
 pub mod ui_hazards;
 pub mod ui_measures;
+pub mod ui_work;
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method};
@@ -133,7 +134,7 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(M::POST, "/login", Public, post(ui::login_submit)),
         r(M::POST, "/logout", User, post(ui::logout)),
         r(M::POST, "/language", Public, post(ui::switch_language)),
-        r(M::GET, "/", User, get(ui::home)),
+        r(M::GET, "/", User, get(ui_work::workbench)),
         r(M::GET, "/campaign", User, get(ui::home)),
         r(M::GET, "/indicators/{id}", User, get(ui::indicator_page)),
         r(M::POST, "/indicators/{id}/values", User, post(ui::indicator_report)),

@@ -9,6 +9,7 @@
 
 mod harness;
 mod world;
+mod workbench;
 
 mod audit;
 mod auth_flows;

@@ -10,13 +10,18 @@ async fn pages(app: TestApp) {
     assert!(r.headers.get("content-security-policy").is_some());
 
     let s = crate::campaign_api::lead_department_session(&app).await;
-    let r = app.page("/", Some(&s)).await;
+    let r = app.page("/campaign", Some(&s)).await;
     assert_eq!(r.status, StatusCode::OK);
     let body = r.text();
     for want in ["南翔镇安全生产专项整治三年行动实施方案", "集中攻坚", "当前阶段"] {
-        assert!(body.contains(want), "home page shows {want}");
+        assert!(body.contains(want), "campaign page shows {want}");
     }
-    for p in ["/", "/login", "/units", "/users", "/account"] {
+    let r = app.page("/", Some(&s)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    for want in ["工作台", "待整改", "待交办", "待验收", "已逾期"] {
+        assert!(r.text().contains(want), "workbench shows {want}");
+    }
+    for p in ["/", "/campaign", "/login", "/units", "/users", "/account"] {
         let r = app.page(p, Some(&s)).await;
         assert!(!r.text().contains("style="), "{p} has an inline style attribute (CSP forbids it)");
     }

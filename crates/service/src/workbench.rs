@@ -1,0 +1,133 @@
+//! The workbench (工作台): what is waiting for the user now — hazards to
+//! assign, to rectify, to accept, extension requests to decide, what is
+//! overdue or under listed supervision in their scope, and overdue measures.
+//!
+//! Each queue is a plain list filter, so the count on the workbench is the
+//! count of the list it links to; the hazard's own page then shows which
+//! actions this user may take.
+
+use crate::hazards::HazardItem;
+use crate::measures::MeasureItem;
+use crate::{Ctx, Result, Service};
+use bihuan_domain::hazard::{HazardSort, HazardState};
+use bihuan_domain::measure::MeasureSort;
+use bihuan_domain::permission::Actor;
+use bihuan_domain::role::Role;
+use bihuan_store::hazards::HazardFilter;
+use bihuan_store::measures::MeasureFilter;
+
+/// How many items each queue shows; the count says how many there are.
+pub const QUEUE_ITEMS: i64 = 6;
+
+/// A kind of waiting work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Queue {
+    /// Registered, waiting to be assigned (待交办).
+    ToAssign,
+    /// Assigned to the user's unit (or, for an enterprise, to the
+    /// enterprise), not yet handed in (待整改).
+    ToRectify,
+    /// Rectification handed in, waiting for acceptance (待验收).
+    ToAccept,
+    /// An extension request waits for a decision (延期待审批).
+    Extensions,
+    /// Open, not handed in, past the deadline (已逾期).
+    Overdue,
+    /// Open and under listed supervision (挂牌督办).
+    Listed,
+}
+
+impl Queue {
+    /// The queues a role works from, in the order the page shows them.
+    pub fn for_role(role: Role) -> &'static [Queue] {
+        match role {
+            Role::Leader => &[Queue::Overdue, Queue::Listed],
+            Role::Enterprise => &[Queue::ToRectify, Queue::ToAssign, Queue::ToAccept, Queue::Overdue],
+            Role::Admin | Role::Office => &[Queue::ToAssign, Queue::ToAccept, Queue::Extensions, Queue::Overdue, Queue::Listed, Queue::ToRectify],
+            Role::Department | Role::Locality | Role::Inspector | Role::Expert => {
+                &[Queue::ToRectify, Queue::ToAssign, Queue::ToAccept, Queue::Extensions, Queue::Overdue]
+            }
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Queue::ToAssign => "to_assign",
+            Queue::ToRectify => "to_rectify",
+            Queue::ToAccept => "to_accept",
+            Queue::Extensions => "extensions",
+            Queue::Overdue => "overdue",
+            Queue::Listed => "listed",
+        }
+    }
+
+    /// The list filter behind the queue, for this actor.
+    pub fn filter(self, actor: &Actor) -> HazardFilter {
+        let open = vec![HazardState::Reported, HazardState::Assigned, HazardState::Rectifying, HazardState::Submitted];
+        let f = HazardFilter { limit: QUEUE_ITEMS, sort: HazardSort::Deadline, ..Default::default() };
+        match self {
+            Queue::ToAssign => HazardFilter { states: vec![HazardState::Reported], sort: HazardSort::Oldest, ..f },
+            Queue::ToRectify => HazardFilter {
+                states: vec![HazardState::Assigned, HazardState::Rectifying],
+                // An enterprise rectifies everything of its own; anyone else
+                // what was assigned to their unit.
+                responsible_unit_id: (actor.role != Role::Enterprise).then_some(actor.unit_id),
+                ..f
+            },
+            Queue::ToAccept => HazardFilter { states: vec![HazardState::Submitted], sort: HazardSort::Oldest, ..f },
+            Queue::Extensions => HazardFilter { states: open, extension_pending: Some(true), ..f },
+            Queue::Overdue => HazardFilter { overdue: Some(true), ..f },
+            Queue::Listed => HazardFilter { states: open, listed: Some(true), ..f },
+        }
+    }
+}
+
+/// One queue: how many, and the first few.
+pub struct HazardQueue {
+    pub queue: Queue,
+    pub total: i64,
+    pub items: Vec<HazardItem>,
+}
+
+pub struct Workbench {
+    pub queues: Vec<HazardQueue>,
+    /// Open hazards in the user's scope, and how many of them are major.
+    pub open: i64,
+    pub open_major: i64,
+    pub overdue_measures: i64,
+    pub measures: Vec<MeasureItem>,
+}
+
+impl Service {
+    /// What is waiting for the user.
+    pub async fn workbench(&self, ctx: &Ctx) -> Result<Workbench> {
+        let Some(actor) = ctx.actor() else { return Err(bihuan_domain::DomainError::forbidden()) };
+        let mut queues = Vec::new();
+        for &q in Queue::for_role(actor.role) {
+            let f = q.filter(actor);
+            let (items, _) = self.list_hazards(ctx, &f).await?;
+            // A short list is its own count; only a full one needs counting.
+            let total = if (items.len() as i64) < QUEUE_ITEMS { items.len() as i64 } else { self.count_hazards(ctx, &f).await? };
+            queues.push(HazardQueue { queue: q, total, items });
+        }
+        let all = self.hazard_stats(ctx, &HazardFilter::default(), None).await?;
+        let mf = MeasureFilter { overdue: Some(true), sort: MeasureSort::Deadline, limit: QUEUE_ITEMS, ..Default::default() };
+        let (measures, _) = self.list_measures(ctx, &mf).await?;
+        let overdue_measures = if (measures.len() as i64) < QUEUE_ITEMS {
+            measures.len() as i64
+        } else {
+            self.measure_stats(ctx, &MeasureFilter { overdue: None, ..mf }, None).await?.total.tally.overdue
+        };
+        Ok(Workbench { queues, open: all.total.tally.open, open_major: major_open(self, ctx).await?, overdue_measures, measures })
+    }
+
+    /// How many hazards match a filter in the caller's scope.
+    pub async fn count_hazards(&self, ctx: &Ctx, f: &HazardFilter) -> Result<i64> {
+        Ok(self.hazard_stats(ctx, &HazardFilter { after: None, ..f.clone() }, None).await?.total.tally.total)
+    }
+}
+
+async fn major_open(s: &Service, ctx: &Ctx) -> Result<i64> {
+    let f = HazardFilter { levels: vec![bihuan_domain::hazard::HazardLevel::Major], ..Default::default() };
+    Ok(s.hazard_stats(ctx, &f, None).await?.total.tally.open)
+}
