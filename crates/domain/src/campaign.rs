@@ -149,6 +149,12 @@ impl AreaKind {
             AreaKind::Special => "专项整治",
         }
     }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            AreaKind::Topic => "Topic",
+            AreaKind::Special => "Special rectification",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

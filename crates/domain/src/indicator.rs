@@ -95,6 +95,13 @@ impl IndicatorStatus {
             IndicatorStatus::Overdue => "逾期未达标",
         }
     }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            IndicatorStatus::Met => "Met",
+            IndicatorStatus::Open => "In progress",
+            IndicatorStatus::Overdue => "Overdue, not met",
+        }
+    }
 }
 
 /// Progress of one indicator on a given day.

@@ -124,6 +124,14 @@ impl LocalityKind {
             LocalityKind::Park => "园区",
         }
     }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            LocalityKind::Village => "Village",
+            LocalityKind::Community => "Community",
+            LocalityKind::DevelopmentZone => "Development zone",
+            LocalityKind::Park => "Industrial park",
+        }
+    }
 }
 
 /// 规上 / 规下: above or below the statistical size threshold.
@@ -152,6 +160,12 @@ impl EnterpriseScale {
         match self {
             EnterpriseScale::AboveThreshold => "规上",
             EnterpriseScale::BelowThreshold => "规下",
+        }
+    }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            EnterpriseScale::AboveThreshold => "Above designated size",
+            EnterpriseScale::BelowThreshold => "Below designated size",
         }
     }
 }
@@ -225,6 +239,20 @@ impl EnterpriseFlag {
             EnterpriseFlag::CivilExplosives => "民用爆炸物品",
             EnterpriseFlag::Gas => "燃气",
             EnterpriseFlag::Metallurgy => "冶金",
+        }
+    }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            EnterpriseFlag::HazardousChemicals => "Hazardous chemicals",
+            EnterpriseFlag::TwoKeysOneMajor => "Two keys, one major",
+            EnterpriseFlag::MajorHazardSource => "Major hazard installation",
+            EnterpriseFlag::CrowdedPlace => "Crowded place",
+            EnterpriseFlag::CombustibleDust => "Combustible dust",
+            EnterpriseFlag::ConfinedSpace => "Confined-space work",
+            EnterpriseFlag::HazardousWaste => "Hazardous waste",
+            EnterpriseFlag::CivilExplosives => "Civil explosives",
+            EnterpriseFlag::Gas => "Gas",
+            EnterpriseFlag::Metallurgy => "Metallurgy",
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::api::{session_cookie, UnitInput};
 use crate::auth::{constant_time_eq, ClientIp, PageUser};
-use crate::i18n::{filters, tr};
+use crate::i18n::{filters, tr, trf};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -112,7 +112,7 @@ fn local_time(t: &OffsetDateTime) -> String {
 
 fn target_text(i: &Indicator) -> String {
     match (i.comparator, i.target) {
-        (Comparator::Done, _) => "按期完成".to_string(),
+        (Comparator::Done, _) => tr("按期完成", "Done by the deadline").to_string(),
         (c, Some(t)) => format!("{}{}{}", c.symbol(), t.normalize(), i.unit.as_deref().unwrap_or("")),
         (c, None) => c.symbol().to_string(),
     }
@@ -277,7 +277,7 @@ pub async fn home(State(s): State<AppState>, user: PageUser, Query(q): Query<Hom
         },
         None => None,
     };
-    let title = campaign.as_ref().map(|c| c.summary.title.clone()).unwrap_or_else(|| "专项行动".into());
+    let title = campaign.as_ref().map(|c| c.summary.title.clone()).unwrap_or_else(|| tr("专项行动", "Campaign").into());
     render(&HomePage { nav: nav(&user), flash: None, title, today: s.svc.today(), campaigns, campaign })
 }
 
@@ -342,7 +342,7 @@ async fn indicator_view(s: &AppState, user: &PageUser, id: &str, form: ValueForm
 }
 
 pub async fn indicator_page(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> Response {
-    let flash = q.reported.and_then(|_| ok_flash("已上报。"));
+    let flash = q.reported.and_then(|_| ok_flash(tr("已上报。", "Reported.")));
     indicator_view(&s, &user, &id, ValueForm::default(), Vec::new(), flash).await
 }
 
@@ -517,16 +517,16 @@ impl UnitForm {
 }
 
 fn kinds() -> Vec<(&'static str, &'static str)> {
-    UnitKind::ALL.iter().map(|k| (k.as_str(), k.label_zh())).collect()
+    UnitKind::ALL.iter().map(|k| (k.as_str(), tr(k.label_zh(), k.label_en()))).collect()
 }
 
 fn locality_kinds() -> Vec<(&'static str, &'static str)> {
     use bihuan_domain::unit::LocalityKind as L;
-    [L::Village, L::Community, L::DevelopmentZone, L::Park].iter().map(|k| (k.as_str(), k.label_zh())).collect()
+    [L::Village, L::Community, L::DevelopmentZone, L::Park].iter().map(|k| (k.as_str(), tr(k.label_zh(), k.label_en()))).collect()
 }
 
 fn flag_choices(selected: &[String]) -> Vec<(&'static str, &'static str, bool)> {
-    EnterpriseFlag::ALL.iter().map(|f| (f.as_str(), f.label_zh(), selected.iter().any(|s| s == f.as_str()))).collect()
+    EnterpriseFlag::ALL.iter().map(|f| (f.as_str(), tr(f.label_zh(), f.label_en()), selected.iter().any(|s| s == f.as_str()))).collect()
 }
 
 #[derive(Template)]
@@ -602,7 +602,7 @@ async fn units_view(s: &AppState, user: &PageUser, q: UnitsQuery, form: UnitForm
         .map(|u| UnitListRow {
             id: u.id,
             name: u.name.clone(),
-            kind: u.kind.label_zh(),
+            kind: tr(u.kind.label_zh(), u.kind.label_en()),
             depth: u.path.depth().saturating_sub(base).min(8),
             active: u.active,
             credit_code: u.credit_code.clone().unwrap_or_default(),
@@ -716,7 +716,7 @@ async fn unit_view(s: &AppState, user: &PageUser, id: &str, form: Option<UnitFor
         nav: nav(user),
         flash,
         csrf: user.0.csrf().to_string(),
-        flags: unit.flags.iter().map(|f| f.label_zh()).collect(),
+        flags: unit.flags.iter().map(|f| tr(f.label_zh(), f.label_en())).collect(),
         locality: locality.map(|l| l.name),
         grid: grid.map(|g| g.name),
         ancestors,
@@ -747,7 +747,7 @@ fn ok_flash(text: &str) -> Option<Flash> {
 }
 
 pub async fn unit_page(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> Response {
-    let flash = q.saved.and_then(|_| ok_flash("已保存。"));
+    let flash = q.saved.and_then(|_| ok_flash(tr("已保存。", "Saved.")));
     unit_view(&s, &user, &id, None, FormErrors::none(), flash).await
 }
 
@@ -826,7 +826,7 @@ async fn users_view(s: &AppState, user: &PageUser, form: UserForm, errors: FormE
     let roles: Vec<(&'static str, &'static str)> = Role::ALL
         .iter()
         .filter(|r| units.iter().any(|u| authorize(actor, Permission::ManageUser { unit: &u.path, role: **r }).allowed()))
-        .map(|r| (r.as_str(), r.label_zh()))
+        .map(|r| (r.as_str(), tr(r.label_zh(), r.label_en())))
         .collect();
     let unit_choices: Vec<(String, String)> = units
         .iter()
@@ -845,7 +845,7 @@ async fn users_view(s: &AppState, user: &PageUser, form: UserForm, errors: FormE
                 id: u.id,
                 username: u.username,
                 display_name: u.display_name,
-                role: u.role.label_zh(),
+                role: tr(u.role.label_zh(), u.role.label_en()),
                 unit_name,
                 active: u.active,
                 version: u.version,
@@ -958,7 +958,7 @@ pub async fn audit_page(State(s): State<AppState>, user: PageUser, Query(q): Que
             action: e.action.clone(),
             entity: format!("{} {}", e.entity_type, e.entity_id.as_deref().unwrap_or("")),
             request_id: e.request_id.clone().unwrap_or_default(),
-            change: format!("修改前：\n{}\n修改后：\n{}", pretty(&e.before), pretty(&e.after)),
+            change: trf(format!("修改前：\n{}\n修改后：\n{}", pretty(&e.before), pretty(&e.after)), format!("Before:\n{}\nAfter:\n{}", pretty(&e.before), pretty(&e.after))),
         })
         .collect();
     render(&AuditPage {
@@ -1029,7 +1029,7 @@ async fn account_view(
         flash,
         csrf: me.csrf().to_string(),
         username: me.user.username.clone(),
-        role: me.user.role.label_zh(),
+        role: tr(me.user.role.label_zh(), me.user.role.label_en()),
         unit,
         must_change: me.user.must_change_password,
         tokens: rows,
@@ -1042,8 +1042,8 @@ async fn account_view(
 
 pub async fn account_page(State(s): State<AppState>, user: PageUser, Query(q): Query<DoneQuery>) -> Response {
     let flash = match q.done.as_deref() {
-        Some("password") => ok_flash("密码已修改，其他设备上的登录已退出。"),
-        Some("revoked") => ok_flash("令牌已吊销。"),
+        Some("password") => ok_flash(tr("密码已修改，其他设备上的登录已退出。", "Password changed; you are logged out on other devices.")),
+        Some("revoked") => ok_flash(tr("令牌已吊销。", "Token revoked.")),
         _ => None,
     };
     account_view(&s, &user, flash, None, Vec::new(), Vec::new()).await
@@ -1083,7 +1083,7 @@ pub async fn account_token_create(State(s): State<AppState>, user: PageUser, For
         None => None,
         Some(d) => match d.parse::<i64>() {
             Ok(n) => Some(n),
-            Err(_) => return account_view(&s, &user, None, None, Vec::new(), vec!["有效天数应为整数".into()]).await,
+            Err(_) => return account_view(&s, &user, None, None, Vec::new(), vec![tr("有效天数应为整数", "The number of days must be a whole number").into()]).await,
         },
     };
     match s.svc.create_token(&user.0.ctx(), user.0.user.id, &f.name, days).await {

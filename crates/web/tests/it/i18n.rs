@@ -220,3 +220,64 @@ fn the_checks_catch_one_language_text() {
     assert_eq!(rust_leftovers(r#"let a = "已保存。";"#).len(), 1);
     assert_eq!(rust_leftovers(r#"flash("已保存。")"#).len(), 1);
 }
+
+use crate::harness::{scenario, Cred, TestApp};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+
+/// Switching the language saves it for the user and sets this browser's
+/// cookie; logging in elsewhere brings the choice back; without a choice,
+/// `Accept-Language` decides.
+async fn language_switch(app: TestApp) {
+    let s = app.login("admin", crate::harness::ADMIN_PASSWORD).await;
+    let page = |cookie: String, lang: Option<&'static str>| {
+        let app = app.clone();
+        async move {
+            let mut b = Request::builder().uri("/units").header("cookie", cookie);
+            if let Some(l) = lang {
+                b = b.header("accept-language", l);
+            }
+            app.send(b.body(Body::empty()).unwrap()).await.text()
+        }
+    };
+    assert!(page(s.cookie.clone(), None).await.contains("lang=\"zh-CN\""));
+    assert!(page(s.cookie.clone(), Some("en-GB,en;q=0.9")).await.contains("<h1>Units</h1>"), "the browser's first language decides");
+
+    let r = app.form("/language", Some(&s), &[("lang", "en-US"), ("next", "/units?kind=enterprise")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/units?kind=enterprise");
+    let lang = r.cookie(bihuan_web::i18n::LANG_COOKIE).expect("language cookie");
+    assert_eq!(lang, "bihuan_lang=en-US");
+    assert_eq!(app.get("/api/v1/me", Cred::Session(&s)).await.json()["user"]["language"], "en-US");
+    let en = page(format!("{}; {lang}", s.cookie), Some("zh-CN")).await;
+    assert!(en.contains("lang=\"en-US\"") && en.contains("<h1>Units</h1>"), "the choice beats Accept-Language");
+
+    // A login on another browser sets the saved language.
+    let login = app.page("/login", None).await;
+    let csrf = login.text().split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let login_cookie = login.cookie("bihuan_login_csrf").unwrap();
+    let body = crate::harness::encode_form(&[
+        ("csrf".into(), csrf),
+        ("username".into(), "admin".into()),
+        ("password".into(), crate::harness::ADMIN_PASSWORD.into()),
+        ("next".into(), "/".into()),
+    ]);
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", login_cookie)
+        .body(Body::from(body))
+        .unwrap();
+    let r = app.send(req).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(r.cookie(bihuan_web::i18n::LANG_COOKIE).as_deref(), Some("bihuan_lang=en-US"));
+
+    // Anonymous: only this browser, and only back to a local page.
+    let r = app.form("/language", None, &[("lang", "zh-CN"), ("next", "//evil.example/")]).await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/".to_string()));
+    assert_eq!(r.cookie(bihuan_web::i18n::LANG_COOKIE).as_deref(), Some("bihuan_lang=zh-CN"));
+    assert_eq!(app.get("/api/v1/me", Cred::Session(&s)).await.json()["user"]["language"], "en-US");
+}
+
+scenario!(language_switch => sqlite_language_switch, postgres_language_switch);
