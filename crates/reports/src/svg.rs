@@ -25,11 +25,15 @@
 //!   style sheet (hover, focus).
 //! - `role="img"` and `aria-labelledby` naming the chart's `<title>` and
 //!   `<desc>`, whose text the caller gives: this module has no words of its
-//!   own in any language. Numbers are written with thousands separators
+//!   own in any language. A screen reader reads that name and description,
+//!   not the marks: the links stay reachable by keyboard and pointer, and a
+//!   page that must offer them to screen readers too lists them in text
+//!   (the table behind the chart). Numbers are written with thousands separators
 //!   (`12,345`), months as `2024-03`, rates as `93.4%`, and hover titles join
 //!   the caller's names with ` · `.
-//! - Ids are the caller's prefix (made safe: letters, digits, `-` and `_`)
-//!   and a suffix, so two charts on one page need two prefixes.
+//! - Ids are the caller's prefix (made safe: letters, digits, `-` and `_`,
+//!   anything else becomes `-`) and a suffix, so two charts on one page need
+//!   two prefixes.
 //! - Every number may link to the list behind it (`href`); links are relative
 //!   or http(s) only, others are dropped.
 //! - Labels too wide for their place are cut with `…`, the full text in a
@@ -245,35 +249,45 @@ fn truncate(text: &str, max: f64, size: f64) -> (String, bool) {
     (out, true)
 }
 
-/// `text` broken into at most `max_lines` lines no wider than `max`: between
-/// any two CJK characters, and at spaces between other words. The last line
-/// is cut with `…` when the text does not fit.
+/// `text` broken into at most `max_lines` lines no wider than `max`, the
+/// last one cut with `…` when the text does not fit; and whether it was cut.
+///
+/// Lines break at spaces, after `，、；。`, before an opening bracket, and
+/// else between CJK characters; never before closing punctuation or after an
+/// opening bracket (禁则). A break at a space or punctuation is preferred
+/// when it leaves the line at least 40 % full.
 fn wrap(text: &str, max: f64, size: f64, max_lines: usize) -> (Vec<String>, bool) {
+    const OPENING: &str = "（([【「『《“‘";
+    const NO_START: &str = "）)]】」』》”’，。、；：！？…%,.;:!?";
+    const AFTER: &str = "，、；。,;";
     let mut lines: Vec<String> = Vec::new();
     let mut rest = text.trim();
-    while !rest.is_empty() && lines.len() + 1 < max_lines {
-        if text_width(rest, size) <= max {
-            break;
-        }
-        // The longest prefix that fits, then back to a break opportunity.
+    while !rest.is_empty() && lines.len() + 1 < max_lines && text_width(rest, size) > max {
         let mut used = 0.0;
-        let mut end = 0;
-        let mut last_break = None;
+        let mut fits = 0; // bytes of the longest prefix that fits
+        let (mut strong, mut weak): (Option<(usize, f64)>, Option<usize>) = (None, None);
+        let mut prev: Option<char> = None;
         for (i, c) in rest.char_indices() {
+            if let Some(p) = prev {
+                let allowed = !NO_START.contains(c) && !OPENING.contains(p);
+                if p == ' ' || AFTER.contains(p) || (OPENING.contains(c) && !OPENING.contains(p)) {
+                    strong = Some((i, used));
+                } else if allowed && (char_em(p) >= 1.0 || char_em(c) >= 1.0) {
+                    weak = Some(i);
+                }
+            }
             used += char_em(c) * size;
             if used > max {
                 break;
             }
-            end = i + c.len_utf8();
-            if c == ' ' {
-                last_break = Some(i);
-            } else if char_em(c) >= 1.0 {
-                last_break = Some(end);
-            }
+            fits = i + c.len_utf8();
+            prev = Some(c);
         }
-        let cut = match last_break {
-            Some(b) if b > 0 => b,
-            _ => end.max(rest.chars().next().map_or(0, char::len_utf8)),
+        let cut = match (strong, weak) {
+            (Some((at, width)), _) if width >= 0.4 * max => at,
+            (_, Some(at)) => at,
+            (Some((at, _)), None) => at,
+            (None, None) => fits.max(rest.chars().next().map_or(0, char::len_utf8)),
         };
         let (line, tail) = rest.split_at(cut);
         lines.push(line.trim_end().to_string());
@@ -306,7 +320,7 @@ fn safe_href(href: Option<&str>) -> Option<&str> {
 /// The caller's id prefix made safe for `id` and `aria-labelledby`.
 fn id_prefix(id: &str) -> String {
     let safe: String =
-        id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+        id.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
     if safe.is_empty() { "chart".to_string() } else { safe }
 }
 
@@ -540,6 +554,13 @@ mod tests {
         let (lines, cut) = wrap("on-time rate of the last twelve months", 120.0, 10.0, 2);
         assert_eq!(lines, ["on-time rate of the", "last twelve months"]);
         assert!(!cut);
+        // Before the bracket rather than inside it; never before 》 or ，.
+        let (lines, _) = wrap("按期整改率（近12个月）", 152.0, 16.0, 2);
+        assert_eq!(lines, ["按期整改率", "（近12个月）"]);
+        let (lines, _) = wrap("落实《安全生产法》情况", 80.0, 10.0, 2);
+        assert_eq!(lines, ["落实《安全生产", "法》情况"]);
+        let (lines, _) = wrap("一二三四五六七，八九", 70.0, 10.0, 2);
+        assert_eq!(lines, ["一二三四五六", "七，八九"]);
     }
 
     #[test]
@@ -551,6 +572,7 @@ mod tests {
         assert_eq!(safe_href(Some("data:text/html,x")), None);
         assert_eq!(safe_href(Some("")), None);
         assert_eq!(id_prefix("cockpit area 1"), "cockpit-area-1");
+        assert_eq!(id_prefix("gauge-整改率\"<"), "gauge-整改率--");
         assert_eq!(id_prefix(""), "chart");
     }
 

@@ -169,6 +169,15 @@ pub fn trend_chart(chart: &TrendChart) -> String {
         }
     }
 
+    // The zero line over the columns' feet, under the lines.
+    let _ = write!(
+        out,
+        "\n<line x1=\"{}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" stroke=\"{MUTED_INK}\"/>",
+        N(x0),
+        N(x1),
+        y = N(plot_bottom)
+    );
+
     // Lines over the columns, a dot (and a larger invisible target for the
     // pointer) on each month.
     let dot = (band * 0.22).clamp(1.5, 3.0);
@@ -201,14 +210,6 @@ pub fn trend_chart(chart: &TrendChart) -> String {
         out.push_str("</g>");
     }
 
-    // The zero line over the columns' feet.
-    let _ = write!(
-        out,
-        "\n<line x1=\"{}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" stroke=\"{MUTED_INK}\"/>",
-        N(x0),
-        N(x1),
-        y = N(plot_bottom)
-    );
     close(&mut out);
     out
 }

@@ -117,6 +117,19 @@ fn villages() -> BarChart {
     chart
 }
 
+/// The same chart as the English pages would draw it.
+fn villages_en() -> BarChart {
+    let mut chart = villages();
+    chart.id = "villages-en".into();
+    chart.value_name = "Hazards".into();
+    chart.part_name = "Closed".into();
+    let names = ["Nanxiang Village", "Yongle Village", "Xinfeng Village", "Hongxiang Community", "Jiaxiang City Plaza Community", "Nanxiang Precision Machinery Industrial Park Administrative Committee", "Jinghua Village"];
+    for (bar, name) in chart.bars.iter_mut().zip(names) {
+        bar.label = name.into();
+    }
+    chart
+}
+
 fn overdue_by_department() -> BarChart {
     let mut chart = BarChart::new("overdue", "各部门逾期隐患", "镇安监所 14 件，经发办 9 件，……");
     chart.bars = vec![
@@ -266,6 +279,11 @@ fn text_is_escaped() {
     assert_eq!(doc.descendants().find(|n| n.tag_name().name() == "desc").unwrap().text(), Some("\"quoted\" 'single'"));
     assert_eq!(hrefs(&doc), ["/h?a=1&b=<2>\""]);
     assert!(elements(&doc, "script").is_empty());
+    // Characters XML does not allow are dropped, not written.
+    chart.bars = vec![Bar::new("南翔\u{1}村\u{FFFF}", 5)];
+    let svg = bar_chart(&chart);
+    let doc = checked(&svg);
+    assert!(doc.descendants().any(|n| n.text() == Some("南翔村")));
 }
 
 #[test]
@@ -534,6 +552,9 @@ fn samples() {
         ("overdue", "各部门逾期隐患", bar_chart(&overdue_by_department())),
         ("trend-12", "隐患月度趋势（12 个月）", trend_chart(&trend(12, Mark::Columns))),
         ("trend-36", "隐患月度趋势（36 个月）", trend_chart(&trend(36, Mark::Line))),
+        ("trend-36-columns", "隐患月度趋势（36 个月，柱）", trend_chart(&trend(36, Mark::Columns))),
+        ("trend-24-one", "发现隐患（24 个月）", trend_chart(&TrendChart { series: vec![series("Found", Tone::Neutral, Mark::Columns, &[3, 5, 2, 8, 13, 7, 4, 6, 9, 11, 2, 0, 1, 4, 6, 8, 3, 2, 7, 5, 9, 12, 10, 6], "found")], ..trend(24, Mark::Columns) })),
+        ("villages-en", "Villages (English)", bar_chart(&villages_en())),
         ("gauge-rate", "整改率", ring_gauge(&gauge(Some("93.4"), "整改率", Tone::Good))),
         ("gauge-ontime", "按期整改率", ring_gauge(&gauge(Some("76.25"), "按期整改率（近12个月）", Tone::Warning))),
         ("gauge-none", "重大隐患整改率", ring_gauge(&gauge(None, "重大隐患整改率", Tone::Bad))),
