@@ -51,7 +51,7 @@
 
 mod body;
 mod parts;
-mod xml;
+pub(crate) mod xml;
 
 use std::io::{Cursor, Write};
 

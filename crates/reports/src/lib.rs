@@ -6,11 +6,13 @@
 //! - [`read_table`] reads xlsx, xls, ods and CSV files as offices keep them
 //!   (title rows, merged cells, GBK CSV …) into the columns the caller asks
 //!   for; [`parse_date`] and [`normalize_text`] clean what it returns.
+//! - [`svg`] draws the cockpit's charts as inline SVG.
 
 pub mod docx;
 mod csv_ledger;
 mod import;
 mod ledger;
+pub mod svg;
 mod text;
 mod xlsx;
 

@@ -8,4 +8,5 @@ mod docx;
 mod docx_samples;
 mod read;
 mod support;
+mod svg;
 mod write;
