@@ -319,8 +319,7 @@ fn safe_href(href: Option<&str>) -> Option<&str> {
 
 /// The caller's id prefix made safe for `id` and `aria-labelledby`.
 fn id_prefix(id: &str) -> String {
-    let safe: String =
-        id.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+    let safe: String = id.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
     if safe.is_empty() { "chart".to_string() } else { safe }
 }
 
@@ -436,7 +435,8 @@ fn legend(out: &mut String, items: &[LegendItem<'_>], top: f64) -> f64 {
         }
         let linked = open_link(out, item.href);
         swatch(out, item.swatch, x, mid);
-        let _ = write!(out, "<text x=\"{}\" y=\"{}\" font-size=\"{SMALL}\">", N(x + SWATCH + 5.0), N(mid + SMALL * 0.35));
+        let _ =
+            write!(out, "<text x=\"{}\" y=\"{}\" font-size=\"{SMALL}\">", N(x + SWATCH + 5.0), N(mid + SMALL * 0.35));
         out.push_str(&escape(&name));
         if !value.is_empty() {
             let _ = write!(out, "<tspan font-weight=\"600\">{}</tspan>", escape(&value));

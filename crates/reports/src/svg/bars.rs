@@ -1,8 +1,8 @@
 //! Horizontal bars: one row a label, a bar and its value.
 
 use super::{
-    FONT, INK, LegendItem, N, PAD, Swatch, TINT, Tone, WIDTH, close, close_link, escape, fraction,
-    group_thousands, legend, len, no_data, open, open_link, text_width, title_el, truncate,
+    FONT, INK, LegendItem, N, PAD, Swatch, TINT, Tone, WIDTH, close, close_link, escape, fraction, group_thousands,
+    legend, len, no_data, open, open_link, text_width, title_el, truncate,
 };
 use std::fmt::Write as _;
 
@@ -93,14 +93,13 @@ pub fn bar_chart(chart: &BarChart) -> String {
     }
 
     let legend_items: Vec<LegendItem<'_>> = match chart.bars.iter().find(|b| b.part.is_some()) {
-        Some(Bar { tone, part: Some(part), .. }) => [
-            (Swatch::Tint(*tone), chart.value_name.as_str()),
-            (Swatch::Solid(part.tone), chart.part_name.as_str()),
-        ]
-        .into_iter()
-        .filter(|(_, name)| !name.is_empty())
-        .map(|(swatch, name)| LegendItem { swatch, name, value: None, share: None, href: None })
-        .collect(),
+        Some(Bar { tone, part: Some(part), .. }) => {
+            [(Swatch::Tint(*tone), chart.value_name.as_str()), (Swatch::Solid(part.tone), chart.part_name.as_str())]
+                .into_iter()
+                .filter(|(_, name)| !name.is_empty())
+                .map(|(swatch, name)| LegendItem { swatch, name, value: None, share: None, href: None })
+                .collect()
+        }
         _ => Vec::new(),
     };
     // The legend's height is known once it is laid out; lay it out first
@@ -198,7 +197,11 @@ pub fn bar_chart(chart: &BarChart) -> String {
                 close_link(&mut out, part_linked);
                 out.push_str(" / ");
                 let linked = open_link(&mut out, bar.href.as_deref());
-                let _ = write!(out, "<tspan font-weight=\"600\" fill=\"{INK}\">{}</tspan>", group_thousands(bar.value.into()));
+                let _ = write!(
+                    out,
+                    "<tspan font-weight=\"600\" fill=\"{INK}\">{}</tspan>",
+                    group_thousands(bar.value.into())
+                );
                 close_link(&mut out, linked);
                 out.push_str("</text>");
             }

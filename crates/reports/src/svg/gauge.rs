@@ -1,8 +1,6 @@
 //! A rate as a ring, the figure in the middle and a caption under it.
 
-use super::{
-    MUTED_INK, N, TRACK, Tone, close, close_link, escape, len, open, open_link, text_width, title_el, wrap,
-};
+use super::{MUTED_INK, N, TRACK, Tone, close, close_link, escape, len, open, open_link, text_width, title_el, wrap};
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::fmt::Write as _;
 
@@ -56,7 +54,8 @@ pub fn ring_gauge(gauge: &Gauge) -> String {
     let color = gauge.tone.color();
     let circumference = 2.0 * std::f64::consts::PI * RADIUS;
     // Rounded half away from zero (四舍五入), as rates are published.
-    let figure = gauge.rate.map(|r| format!("{:.1}", r.round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)));
+    let figure =
+        gauge.rate.map(|r| format!("{:.1}", r.round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)));
     out.push_str("\n<g class=\"bh-ring\">");
     if let Some(figure) = &figure {
         title_el(&mut out, &format!("{} · {figure}%", gauge.caption));

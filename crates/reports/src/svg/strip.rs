@@ -2,8 +2,8 @@
 //! legend with each part's count and share.
 
 use super::{
-    LegendItem, N, PAD, SMALL, Swatch, Tone, WIDTH, close, close_link, escape, fraction, group_thousands, legend,
-    len, no_data, open, open_link, per_mille, percent_text, text_width, title_el,
+    LegendItem, N, PAD, SMALL, Swatch, Tone, WIDTH, close, close_link, escape, fraction, group_thousands, legend, len,
+    no_data, open, open_link, per_mille, percent_text, text_width, title_el,
 };
 use std::fmt::Write as _;
 

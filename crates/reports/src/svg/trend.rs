@@ -1,8 +1,8 @@
 //! A monthly trend: series of counts as columns or lines over months.
 
 use super::{
-    GRID, LegendItem, MUTED_INK, N, PAD, SMALL, Swatch, Tone, WIDTH, close, close_link, fraction,
-    group_thousands, legend, len, nice_ticks, no_data, open, open_link, text_width, title_el,
+    GRID, LegendItem, MUTED_INK, N, PAD, SMALL, Swatch, Tone, WIDTH, close, close_link, fraction, group_thousands,
+    legend, len, nice_ticks, no_data, open, open_link, text_width, title_el,
 };
 use std::fmt::Write as _;
 use time::Date;
@@ -25,7 +25,14 @@ pub struct TrendChart {
 
 impl TrendChart {
     pub fn new(id: impl Into<String>, title: impl Into<String>, desc: impl Into<String>, start: Date) -> Self {
-        Self { id: id.into(), title: title.into(), desc: desc.into(), start, series: Vec::new(), no_data: String::new() }
+        Self {
+            id: id.into(),
+            title: title.into(),
+            desc: desc.into(),
+            start,
+            series: Vec::new(),
+            no_data: String::new(),
+        }
     }
 }
 

@@ -3,8 +3,8 @@
 //! data. `samples` writes them to `target/svg-samples/` for a look.
 
 use bihuan_reports::svg::{
-    Bar, BarChart, Distribution, Gauge, Mark, Segment, Series, Tone, TrendChart, bar_chart,
-    distribution_strip, nice_ticks, ring_gauge, trend_chart,
+    Bar, BarChart, Distribution, Gauge, Mark, Segment, Series, Tone, TrendChart, bar_chart, distribution_strip,
+    nice_ticks, ring_gauge, trend_chart,
 };
 use roxmltree::{Document, Node};
 use rust_decimal::Decimal;
@@ -63,9 +63,7 @@ fn elements<'a, 'i>(doc: &'a Document<'i>, name: &str) -> Vec<Node<'a, 'i>> {
 }
 
 fn with_class<'a, 'i>(doc: &'a Document<'i>, class: &str) -> Vec<Node<'a, 'i>> {
-    doc.descendants()
-        .filter(|n| n.attribute("class").is_some_and(|c| c.split(' ').any(|c| c == class)))
-        .collect()
+    doc.descendants().filter(|n| n.attribute("class").is_some_and(|c| c.split(' ').any(|c| c == class))).collect()
 }
 
 fn num(node: Node<'_, '_>, attr: &str) -> f64 {
@@ -109,9 +107,11 @@ fn villages() -> BarChart {
         .iter()
         .enumerate()
         .map(|(i, (label, total, closed))| {
-            Bar::new(*label, *total)
-                .href(format!("/hazards?locality={i}"))
-                .part(*closed, Tone::Good, Some(format!("/hazards?locality={i}&state=closed")))
+            Bar::new(*label, *total).href(format!("/hazards?locality={i}")).part(
+                *closed,
+                Tone::Good,
+                Some(format!("/hazards?locality={i}&state=closed")),
+            )
         })
         .collect();
     chart
@@ -123,7 +123,15 @@ fn villages_en() -> BarChart {
     chart.id = "villages-en".into();
     chart.value_name = "Hazards".into();
     chart.part_name = "Closed".into();
-    let names = ["Nanxiang Village", "Yongle Village", "Xinfeng Village", "Hongxiang Community", "Jiaxiang City Plaza Community", "Nanxiang Precision Machinery Industrial Park Administrative Committee", "Jinghua Village"];
+    let names = [
+        "Nanxiang Village",
+        "Yongle Village",
+        "Xinfeng Village",
+        "Hongxiang Community",
+        "Jiaxiang City Plaza Community",
+        "Nanxiang Precision Machinery Industrial Park Administrative Committee",
+        "Jinghua Village",
+    ];
     for (bar, name) in chart.bars.iter_mut().zip(names) {
         bar.label = name.into();
     }
@@ -151,8 +159,12 @@ fn series(name: &str, tone: Tone, mark: Mark, values: &[u64], link: &str) -> Ser
 }
 
 fn trend(months: usize, found_mark: Mark) -> TrendChart {
-    let mut chart =
-        TrendChart::new(format!("trend{months}"), "隐患月度趋势", "近 12 个月发现 612 件，销号 574 件", date!(2023 - 08 - 15));
+    let mut chart = TrendChart::new(
+        format!("trend{months}"),
+        "隐患月度趋势",
+        "近 12 个月发现 612 件，销号 574 件",
+        date!(2023 - 08 - 15),
+    );
     let found: Vec<u64> = (0..months).map(|i| 30 + ((i * 37) % 29) as u64 + if i % 12 == 3 { 25 } else { 0 }).collect();
     let closed: Vec<u64> = found.iter().enumerate().map(|(i, f)| f - (i as u64 % 7).min(*f)).collect();
     let overdue: Vec<u64> = (0..months).map(|i| ((i * 13) % 9) as u64).collect();
@@ -257,7 +269,10 @@ fn long_labels_are_cut_with_the_full_label_in_the_title() {
     let doc_text = bar_chart(&villages());
     let doc = checked(&doc_text);
     let long = "上海南翔精密机械产业园区管理委员会";
-    let row = with_class(&doc, "bh-row").into_iter().find(|r| r.descendants().any(|n| n.text() == Some(&format!("{long} · 隐患总数 33 · 已销号 10")))).unwrap();
+    let row = with_class(&doc, "bh-row")
+        .into_iter()
+        .find(|r| r.descendants().any(|n| n.text() == Some(&format!("{long} · 隐患总数 33 · 已销号 10"))))
+        .unwrap();
     let label = row.descendants().find(|n| n.tag_name().name() == "text").unwrap();
     let shown = label.text().unwrap();
     assert!(shown.ends_with('…'), "{shown}");
@@ -307,7 +322,8 @@ fn trend_ticks_are_nice_numbers() {
     let labels: Vec<String> = axis[0].children().filter(|n| n.tag_name().name() == "text").map(text_of).collect();
     assert_eq!(labels, ["0", "20", "40", "60", "80", "100"]);
     // Column heights follow the values on that scale.
-    let rects: Vec<Node<'_, '_>> = with_class(&doc, "bh-columns")[0].children().filter(|n| n.tag_name().name() == "rect").collect();
+    let rects: Vec<Node<'_, '_>> =
+        with_class(&doc, "bh-columns")[0].children().filter(|n| n.tag_name().name() == "rect").collect();
     let heights: Vec<f64> = rects.iter().map(|r| num(*r, "height")).collect();
     assert!((heights[1] / heights[0] - 8.7).abs() < 0.01);
     assert!((heights[1] / 150.0 - 0.87).abs() < 0.01, "{heights:?}");
@@ -382,13 +398,16 @@ fn gauge_shows_the_rate_or_a_dash() {
         let svg = ring_gauge(&gauge(Some(rate), "x", Tone::Neutral));
         let doc = checked(&svg);
         let arc = with_class(&doc, "bh-arc")[0];
-        let dash: Vec<f64> = arc.attribute("stroke-dasharray").unwrap().split(' ').map(|v| v.parse().unwrap()).collect();
+        let dash: Vec<f64> =
+            arc.attribute("stroke-dasharray").unwrap().split(' ').map(|v| v.parse().unwrap()).collect();
         assert!((dash[0] / dash[1] - share).abs() < 1e-6, "{rate}");
     }
     let big = ring_gauge(&gauge(Some("123456.7"), "x", Tone::Neutral));
     let doc = checked(&big);
     assert!(num(with_class(&doc, "bh-figure")[0], "font-size") < 30.0);
-    for (rate, shown) in [(Decimal::new(93_449, 3), "93.4%"), (Decimal::new(7_625, 2), "76.3%"), (Decimal::new(100, 0), "100.0%")] {
+    for (rate, shown) in
+        [(Decimal::new(93_449, 3), "93.4%"), (Decimal::new(7_625, 2), "76.3%"), (Decimal::new(100, 0), "100.0%")]
+    {
         let rounded = Gauge { rate: Some(rate), ..gauge(None, "x", Tone::Good) };
         assert_eq!(text_of(with_class(&checked(&ring_gauge(&rounded)), "bh-figure")[0]), shown);
     }
@@ -426,7 +445,10 @@ fn strip_parts_are_proportional_and_the_legend_gives_shares() {
     // Segments and legend entries link to their lists.
     assert_eq!(hrefs(&doc).iter().filter(|h| *h == "/hazards?state=closed").count(), 2);
     // Values fit inside the wide parts only.
-    let inside: Vec<String> = with_class(&doc, "bh-segment").iter().flat_map(|g| g.descendants().filter(|n| n.tag_name().name() == "text").map(text_of)).collect();
+    let inside: Vec<String> = with_class(&doc, "bh-segment")
+        .iter()
+        .flat_map(|g| g.descendants().filter(|n| n.tag_name().name() == "text").map(text_of))
+        .collect();
     assert_eq!(inside, ["210", "1,532"]);
 }
 
@@ -480,7 +502,12 @@ fn huge_values_stay_finite() {
     gauge.rate = Some(Decimal::MAX);
     for svg in [bar_chart(&bars), trend_chart(&trend), distribution_strip(&strip), ring_gauge(&gauge)] {
         checked(&svg);
-        assert!(svg.contains("18,446,744,073,709,551,615") || svg.contains("79,228,162,514,264,337,593,543,950,335") || svg.contains("79228162514264337593543950335"), "{svg}");
+        assert!(
+            svg.contains("18,446,744,073,709,551,615")
+                || svg.contains("79,228,162,514,264,337,593,543,950,335")
+                || svg.contains("79228162514264337593543950335"),
+            "{svg}"
+        );
     }
     // A thousand months: labels still apart, coordinates still finite.
     let mut long = TrendChart::new("h5", "t", "d", date!(1990 - 01 - 01));
@@ -498,7 +525,8 @@ fn ids_come_from_the_prefix() {
     assert_eq!(doc.root_element().attribute("aria-labelledby"), Some("cockpit-rate-1-title cockpit-rate-1-desc"));
     // Charts on one page with their own prefixes share no id.
     let page = [bar_chart(&villages()), trend_chart(&trend(12, Mark::Columns)), distribution_strip(&states())].concat();
-    let ids: Vec<&str> = page.match_indices(" id=\"").map(|(i, _)| &page[i + 5..i + 5 + page[i + 5..].find('"').unwrap()]).collect();
+    let ids: Vec<&str> =
+        page.match_indices(" id=\"").map(|(i, _)| &page[i + 5..i + 5 + page[i + 5..].find('"').unwrap()]).collect();
     assert_eq!(ids.len(), ids.iter().collect::<HashSet<_>>().len());
 }
 
@@ -522,10 +550,28 @@ fn no_words_of_its_own() {
         for text in doc.descendants().filter(Node::is_text).filter_map(|n| n.text()) {
             let own = words(text);
             let callers = [
-                "各村居隐患整改情况", "南翔村 隐患 120 件，已销号 98 件；……", "隐患总数", "已销号", "南翔村", "永乐村",
-                "新丰村", "红翔社区", "嘉翔城市广场社区", "上海南翔精密机械产业园区管理委员会", "静华村",
-                "隐患月度趋势", "近 12 个月发现 612 件，销号 574 件", "发现", "销号", "逾期", "整改率", "隐患状态分布", "待交办 12，整改中 210，待验收 35，已销号 1,532，逾期 27",
-                "待交办", "整改中", "待验收",
+                "各村居隐患整改情况",
+                "南翔村 隐患 120 件，已销号 98 件；……",
+                "隐患总数",
+                "已销号",
+                "南翔村",
+                "永乐村",
+                "新丰村",
+                "红翔社区",
+                "嘉翔城市广场社区",
+                "上海南翔精密机械产业园区管理委员会",
+                "静华村",
+                "隐患月度趋势",
+                "近 12 个月发现 612 件，销号 574 件",
+                "发现",
+                "销号",
+                "逾期",
+                "整改率",
+                "隐患状态分布",
+                "待交办 12，整改中 210，待验收 35，已销号 1,532，逾期 27",
+                "待交办",
+                "整改中",
+                "待验收",
             ];
             let mut rest = own.clone();
             // Longest first: the descriptions hold the labels.
@@ -553,7 +599,20 @@ fn samples() {
         ("trend-12", "隐患月度趋势（12 个月）", trend_chart(&trend(12, Mark::Columns))),
         ("trend-36", "隐患月度趋势（36 个月）", trend_chart(&trend(36, Mark::Line))),
         ("trend-36-columns", "隐患月度趋势（36 个月，柱）", trend_chart(&trend(36, Mark::Columns))),
-        ("trend-24-one", "发现隐患（24 个月）", trend_chart(&TrendChart { series: vec![series("Found", Tone::Neutral, Mark::Columns, &[3, 5, 2, 8, 13, 7, 4, 6, 9, 11, 2, 0, 1, 4, 6, 8, 3, 2, 7, 5, 9, 12, 10, 6], "found")], ..trend(24, Mark::Columns) })),
+        (
+            "trend-24-one",
+            "发现隐患（24 个月）",
+            trend_chart(&TrendChart {
+                series: vec![series(
+                    "Found",
+                    Tone::Neutral,
+                    Mark::Columns,
+                    &[3, 5, 2, 8, 13, 7, 4, 6, 9, 11, 2, 0, 1, 4, 6, 8, 3, 2, 7, 5, 9, 12, 10, 6],
+                    "found",
+                )],
+                ..trend(24, Mark::Columns)
+            }),
+        ),
         ("villages-en", "Villages (English)", bar_chart(&villages_en())),
         ("gauge-rate", "整改率", ring_gauge(&gauge(Some("93.4"), "整改率", Tone::Good))),
         ("gauge-ontime", "按期整改率", ring_gauge(&gauge(Some("76.25"), "按期整改率（近12个月）", Tone::Warning))),
