@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod openapi;
 pub mod ui;
 pub mod ui_hazards;
+pub mod ui_cockpit;
 pub mod ui_measures;
 pub mod ui_work;
 
@@ -136,6 +137,7 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(M::POST, "/language", Public, post(ui::switch_language)),
         r(M::GET, "/", User, get(ui_work::workbench)),
         r(M::GET, "/campaign", User, get(ui::home)),
+        r(M::GET, "/cockpit", User, get(ui_cockpit::cockpit)),
         r(M::GET, "/indicators/{id}", User, get(ui::indicator_page)),
         r(M::POST, "/indicators/{id}/values", User, post(ui::indicator_report)),
         r(M::GET, "/units", User, get(ui::units_page)),

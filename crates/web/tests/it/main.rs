@@ -9,6 +9,7 @@
 
 mod harness;
 mod world;
+mod cockpit;
 mod workbench;
 
 mod audit;

@@ -158,6 +158,7 @@ fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
         (Method::POST, "/language", Public, p),
         (Method::GET, "/", None, ALL_Y),
         (Method::GET, "/campaign", None, ALL_Y),
+        (Method::GET, "/cockpit", None, ALL_Y),
         (Method::GET, "/indicators/{id}", Indicators, READ_CAMPAIGN),
         (Method::POST, "/indicators/{id}/values", Indicators, REPORT),
         (Method::GET, "/units", None, ALL_Y),

@@ -1,0 +1,388 @@
+//! The leaders' cockpit (领导驾驶舱): totals and rates, breakdowns by area,
+//! locality, level, source and state, the monthly trend, indicator progress
+//! and the units with the most overdue hazards — charts drawn by the server
+//! as SVG. Every number links to the list behind it, and the figures are
+//! those of `GET /api/v1/hazards/stats` for the same scope.
+
+use crate::api_hazards::HazardQuery;
+use crate::auth::{urlencode, PageUser};
+use crate::i18n::{filters, number, tr, trf};
+use crate::ui::{error_page, nav, render, Flash, Nav};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use bihuan_domain::hazard::{Breakdown, HazardLevel, HazardState};
+use bihuan_domain::ids::UnitId;
+use bihuan_domain::unit::UnitPath;
+use bihuan_reports::svg::{self, Bar, BarChart, Distribution, Gauge, Mark, Point, Segment, Series, Tone, TrendChart};
+use bihuan_service::hazards::{HazardStats, Rates};
+use bihuan_store::hazards::HazardFilter;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use time::{Date, Month};
+
+#[derive(Deserialize, Default)]
+pub struct CockpitQuery {
+    /// A unit to look at (its subtree); the user's whole scope without it.
+    within: Option<String>,
+}
+
+/// A figure on a tile: the number, its link, whether it is bad news.
+pub struct Tile {
+    pub label: &'static str,
+    pub value: String,
+    pub href: String,
+    pub bad: bool,
+}
+
+/// A row of the "most overdue" table.
+pub struct OverdueRow {
+    pub name: String,
+    pub overdue: i64,
+    pub open: i64,
+    pub href_overdue: String,
+    pub href_open: String,
+    pub cockpit: String,
+}
+
+pub struct IndicatorRow {
+    pub href: String,
+    pub name: String,
+    pub status: &'static str,
+    pub status_class: &'static str,
+    pub percent: Option<String>,
+    pub deadline: String,
+}
+
+#[derive(Template)]
+#[template(path = "cockpit.html")]
+struct CockpitPage {
+    nav: Option<Nav>,
+    flash: Option<Flash>,
+    scope_name: String,
+    up: Option<String>,
+    today: String,
+    tiles: Vec<Tile>,
+    gauges: Vec<String>,
+    by_area: String,
+    by_unit: String,
+    trend: String,
+    by_level: String,
+    by_source: String,
+    by_state: String,
+    most_overdue: Vec<OverdueRow>,
+    indicators: Vec<IndicatorRow>,
+}
+
+/// `/hazards?…` for a scope and more conditions.
+struct Links {
+    within: Option<UnitId>,
+}
+
+impl Links {
+    fn list(&self, more: &str) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if !more.is_empty() {
+            parts.push(more.to_string());
+        }
+        if let Some(w) = self.within {
+            parts.push(format!("within={w}"));
+        }
+        if parts.is_empty() { "/hazards".into() } else { format!("/hazards?{}", parts.join("&")) }
+    }
+}
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+fn label(r: &Rates) -> String {
+    if crate::english() { r.label_en.clone() } else { r.label.clone() }
+}
+
+/// The unit id at the end of a stored path.
+fn unit_of(key: &str) -> Option<UnitId> {
+    UnitPath::from_stored(key.to_string()).ids().last().copied()
+}
+
+fn month_start(d: Date) -> Date {
+    d.replace_day(1).unwrap_or(d)
+}
+
+/// The first day of the month `back` months before `d`'s.
+fn months_back(d: Date, back: u32) -> Date {
+    let total = d.year() * 12 + i32::from(u8::from(d.month())) - 1 - back as i32;
+    let (y, m) = (total.div_euclid(12), total.rem_euclid(12) + 1);
+    Month::try_from(m as u8).ok().and_then(|m| Date::from_calendar_date(y, m, 1).ok()).unwrap_or(d)
+}
+
+fn month_end(first: Date) -> Date {
+    let next = months_back(first, 0).replace_day(1).ok().and_then(|d| {
+        let (y, m) = if d.month() == Month::December { (d.year() + 1, Month::January) } else { (d.year(), d.month().next()) };
+        Date::from_calendar_date(y, m, 1).ok()
+    });
+    next.and_then(|n| n.previous_day()).unwrap_or(first)
+}
+
+fn rate_tone(rate: Option<Decimal>) -> Tone {
+    match rate {
+        Some(r) if r >= Decimal::from(90) => Tone::Good,
+        Some(r) if r >= Decimal::from(70) => Tone::Warning,
+        Some(_) => Tone::Bad,
+        None => Tone::Muted,
+    }
+}
+
+fn level_tone(l: &str) -> Tone {
+    if l == HazardLevel::Major.as_str() { Tone::Bad } else { Tone::Neutral }
+}
+
+fn state_tone(s: &str) -> Tone {
+    match HazardState::parse(s) {
+        Some(HazardState::Closed) => Tone::Good,
+        Some(HazardState::Submitted) => Tone::Warning,
+        Some(HazardState::Reported) => Tone::Accent,
+        Some(HazardState::Dismissed) => Tone::Muted,
+        _ => Tone::Neutral,
+    }
+}
+
+fn source_tone(i: usize) -> Tone {
+    [Tone::Neutral, Tone::Accent, Tone::Warning, Tone::Good, Tone::Bad, Tone::Muted][i % 6]
+}
+
+pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<CockpitQuery>) -> Response {
+    let ctx = user.0.ctx();
+    let base_query = HazardQuery { within: q.within.clone().filter(|w| !w.trim().is_empty()), ..Default::default() };
+    let base = match base_query.filter(&s, &ctx).await {
+        Ok(f) => HazardFilter { limit: 1, ..f },
+        Err(e) => return error_page(nav(&user), &e),
+    };
+    let within_id = base_query.within.as_deref().and_then(UnitId::parse);
+    let links = Links { within: within_id };
+    let today = s.svc.today();
+    let first = months_back(today, 11);
+    let month_filter = HazardFilter { found_from: Some(first), found_to: Some(month_end(month_start(today))), ..base.clone() };
+    let stats = |f: HazardFilter, by: Option<Breakdown>| {
+        let s = s.clone();
+        let ctx = ctx.clone();
+        async move { s.svc.hazard_stats(&ctx, &f, by).await }
+    };
+    let results = tokio::try_join!(
+        stats(base.clone(), None),
+        stats(base.clone(), Some(Breakdown::Area)),
+        stats(base.clone(), Some(Breakdown::Unit)),
+        stats(base.clone(), Some(Breakdown::Level)),
+        stats(base.clone(), Some(Breakdown::Source)),
+        stats(base.clone(), Some(Breakdown::State)),
+        stats(month_filter, Some(Breakdown::Month)),
+    );
+    let (total, by_area, by_unit, by_level, by_source, by_state, by_month) = match results {
+        Ok(r) => r,
+        Err(e) => return error_page(nav(&user), &e),
+    };
+    let scope_name = match within_id {
+        Some(id) => match s.svc.get_unit(&ctx, id).await {
+            Ok(u) => u.name,
+            Err(e) => return error_page(nav(&user), &e),
+        },
+        None => match s.svc.get_unit(&ctx, user.0.actor.unit_id).await {
+            Ok(u) if user.0.actor.jurisdiction != user.0.actor.unit_path => {
+                let gov = user.0.actor.jurisdiction.ids().last().copied();
+                match gov {
+                    Some(g) => s.svc.get_unit(&ctx, g).await.map(|g| g.name).unwrap_or(u.name),
+                    None => u.name,
+                }
+            }
+            Ok(u) => u.name,
+            Err(e) => return error_page(nav(&user), &e),
+        },
+    };
+    let t = &total.total;
+    let tiles = vec![
+        Tile { label: tr("隐患总数", "Hazards"), value: number(t.tally.total), href: links.list(""), bad: false },
+        Tile { label: tr("已销号", "Closed"), value: number(t.tally.closed), href: links.list("state=closed"), bad: false },
+        Tile { label: tr("未销号", "Open"), value: number(t.tally.open), href: links.list("state=open"), bad: false },
+        Tile { label: tr("逾期未整改", "Overdue"), value: number(t.tally.overdue), href: links.list("overdue=true&sort=deadline"), bad: t.tally.overdue > 0 },
+        Tile { label: tr("重大隐患", "Major"), value: number(t.tally.major), href: links.list("level=major"), bad: false },
+        Tile { label: tr("挂牌督办", "Listed"), value: number(t.tally.listed), href: links.list("listed=true"), bad: false },
+    ];
+    let gauges = vec![
+        svg::ring_gauge(&Gauge {
+            rate: t.rectification_rate,
+            caption: tr("整改率", "Rectification rate").into(),
+            href: Some(links.list("state=closed")),
+            tone: rate_tone(t.rectification_rate),
+            ..Gauge::new(
+                "g-rect",
+                tr("整改率", "Rectification rate"),
+                trf(
+                    format!("已销号 {} 条，占应整改隐患（不含撤销）的比例", number(t.tally.closed)),
+                    format!("{} closed, of the hazards to rectify (dismissed ones excluded)", number(t.tally.closed)),
+                ),
+            )
+        }),
+        svg::ring_gauge(&Gauge {
+            rate: t.on_time_rate,
+            caption: tr("按期整改率", "On-time rate").into(),
+            href: Some(links.list("state=closed")),
+            tone: rate_tone(t.on_time_rate),
+            ..Gauge::new(
+                "g-ontime",
+                tr("按期整改率", "On-time rate"),
+                trf(
+                    format!("按期销号 {} 条，占已销号的比例", number(t.tally.closed_on_time)),
+                    format!("{} closed on time, of those closed", number(t.tally.closed_on_time)),
+                ),
+            )
+        }),
+    ];
+
+    let area_bars: Vec<Bar> = by_area
+        .groups
+        .iter()
+        .map(|g| {
+            let id = (!g.tally.key.is_empty()).then(|| g.tally.key.clone());
+            let mut b = Bar::new(label(g), count(g.tally.total - g.tally.dismissed)).tone(Tone::Neutral);
+            if let Some(id) = &id {
+                b = b.href(links.list(&format!("area_id={id}")));
+            }
+            b.part(count(g.tally.closed), Tone::Good, id.map(|id| links.list(&format!("area_id={id}&state=closed"))))
+        })
+        .collect();
+    let by_area_svg = svg::bar_chart(&BarChart {
+        bars: area_bars,
+        value_name: tr("隐患", "hazards").into(),
+        part_name: tr("已销号", "closed").into(),
+        no_data: tr("暂无数据", "No data yet").into(),
+        ..BarChart::new("c-area", tr("各整治领域隐患及销号", "Hazards and closures by area"), tr("每个领域的隐患数（不含撤销）和其中已销号的数量", "Hazards per area (dismissed excluded) and how many of them are closed"))
+    });
+
+    let unit_bars: Vec<Bar> = by_unit
+        .groups
+        .iter()
+        .map(|g| {
+            let w = unit_of(&g.tally.key);
+            let list = |more: &str| w.map(|id| if more.is_empty() { format!("/hazards?within={id}") } else { format!("/hazards?within={id}&{more}") });
+            let mut b = Bar::new(label(g), count(g.tally.total - g.tally.dismissed)).tone(Tone::Neutral);
+            if let Some(h) = list("") {
+                b = b.href(h);
+            }
+            b.part(count(g.tally.closed), Tone::Good, list("state=closed"))
+        })
+        .collect();
+    let by_unit_svg = svg::bar_chart(&BarChart {
+        bars: unit_bars,
+        value_name: tr("隐患", "hazards").into(),
+        part_name: tr("已销号", "closed").into(),
+        no_data: tr("暂无数据", "No data yet").into(),
+        ..BarChart::new("c-unit", tr("各属地、部门隐患及销号", "Hazards and closures by locality and department"), tr("下一级单位的隐患数（不含撤销）和其中已销号的数量", "Hazards of each unit one level down (dismissed excluded) and how many are closed"))
+    });
+
+    // The last twelve months, each month's list behind its figures.
+    let months: Vec<Date> = (0..12).rev().map(|b| months_back(today, b)).collect();
+    let find = |m: Date| {
+        let key = format!("{}-{:02}", m.year(), u8::from(m.month()));
+        by_month.groups.iter().find(|g| g.tally.key == key).map(|g| g.tally.clone()).unwrap_or_default()
+    };
+    let month_link = |m: Date, more: &str| {
+        let range = format!("found_from={m}&found_to={}", month_end(m));
+        links.list(&if more.is_empty() { range } else { format!("{range}&{more}") })
+    };
+    let series = |name: &str, tone: Tone, mark: Mark, value: &dyn Fn(&bihuan_domain::hazard::Tally) -> i64, more: &str| Series {
+        name: name.into(),
+        tone,
+        mark,
+        points: months.iter().map(|m| Point { value: count(value(&find(*m))), href: Some(month_link(*m, more)) }).collect(),
+    };
+    let trend_svg = svg::trend_chart(&TrendChart {
+        series: vec![
+            series(tr("发现", "Found"), Tone::Neutral, Mark::Columns, &|t| t.total - t.dismissed, ""),
+            series(tr("其中已销号", "of which closed"), Tone::Good, Mark::Columns, &|t| t.closed, "state=closed"),
+            series(tr("其中逾期", "of which overdue"), Tone::Bad, Mark::Line, &|t| t.overdue, "overdue=true"),
+        ],
+        no_data: tr("近12个月没有发现隐患", "No hazards found in the last 12 months").into(),
+        ..TrendChart::new(
+            "c-trend",
+            tr("近12个月隐患发现与销号", "Hazards found and closed, last 12 months"),
+            tr("按发现月份统计：发现数、其中已销号数和其中逾期数", "By the month found: hazards found, of which closed and of which overdue"),
+            first,
+        )
+    });
+
+    let strip = |id: &str, title: &str, desc: &str, st: &HazardStats, param: &str, tone: &dyn Fn(usize, &str) -> Tone| {
+        svg::distribution_strip(&Distribution {
+            segments: st
+                .groups
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| g.tally.total > 0)
+                .map(|(i, g)| Segment::new(label(g), count(g.tally.total), tone(i, &g.tally.key)).href(links.list(&format!("{param}={}", urlencode(&g.tally.key)))))
+                .collect(),
+            no_data: tr("暂无数据", "No data yet").into(),
+            ..Distribution::new(id, title, desc)
+        })
+    };
+    let by_level_svg = strip("c-level", tr("隐患等级", "Hazard level"), tr("一般隐患与重大隐患的数量", "General and major hazards"), &by_level, "level", &|_, k| level_tone(k));
+    let by_source_svg = strip("c-source", tr("隐患来源", "Where hazards were found"), tr("按发现途径统计的隐患数", "Hazards by how they were found"), &by_source, "source", &|i, _| source_tone(i));
+    let by_state_svg = strip("c-state", tr("闭环进度", "Where hazards stand"), tr("各状态的隐患数", "Hazards in each state"), &by_state, "state", &|_, k| state_tone(k));
+
+    let mut ranked: Vec<&Rates> = by_unit.groups.iter().filter(|g| g.tally.overdue > 0).collect();
+    ranked.sort_by(|a, b| b.tally.overdue.cmp(&a.tally.overdue).then(a.label.cmp(&b.label)));
+    let most_overdue = ranked
+        .into_iter()
+        .take(10)
+        .filter_map(|g| {
+            let id = unit_of(&g.tally.key)?;
+            Some(OverdueRow {
+                name: label(g),
+                overdue: g.tally.overdue,
+                open: g.tally.open,
+                href_overdue: format!("/hazards?within={id}&overdue=true&sort=deadline"),
+                href_open: format!("/hazards?within={id}&state=open"),
+                cockpit: format!("/cockpit?within={id}"),
+            })
+        })
+        .collect();
+
+    let indicators = match s.svc.list_campaigns(&ctx).await {
+        Ok(list) => match list.first() {
+            Some(c) => match s.svc.campaign(&ctx, c.id).await {
+                Ok(c) => c
+                    .indicators
+                    .iter()
+                    .map(|i| IndicatorRow {
+                        href: format!("/indicators/{}", i.id),
+                        name: i.name.clone(),
+                        status: i.progress.as_ref().map(|p| tr(p.status.label_zh(), p.status.label_en())).unwrap_or(""),
+                        status_class: i.progress.as_ref().map(|p| p.status.as_str()).unwrap_or(""),
+                        percent: i.progress.as_ref().and_then(|p| p.percent).map(|p| p.round().to_string()),
+                        deadline: i.deadline.to_string(),
+                    })
+                    .collect(),
+                Err(e) => return error_page(nav(&user), &e),
+            },
+            None => Vec::new(),
+        },
+        Err(e) => return error_page(nav(&user), &e),
+    };
+    let up = within_id.map(|_| "/cockpit".to_string());
+    render(&CockpitPage {
+        nav: nav(&user),
+        flash: None,
+        scope_name,
+        up,
+        today: today.to_string(),
+        tiles,
+        gauges,
+        by_area: by_area_svg,
+        by_unit: by_unit_svg,
+        trend: trend_svg,
+        by_level: by_level_svg,
+        by_source: by_source_svg,
+        by_state: by_state_svg,
+        most_overdue,
+        indicators,
+    })
+}
