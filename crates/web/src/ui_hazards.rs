@@ -2,7 +2,7 @@
 //! form (made for a phone), and the hazard with its timeline and the
 //! actions the user may take now.
 
-use crate::i18n::filters;
+use crate::i18n::{filters, tr, trf};
 use crate::api_documents::Posted;
 use crate::api_hazards::HazardQuery;
 use crate::auth::PageUser;
@@ -11,6 +11,7 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use bihuan_domain::calendar::DeadlineRule;
 use bihuan_domain::hazard::*;
 use bihuan_domain::ids::*;
 use bihuan_domain::model::Unit;
@@ -28,6 +29,21 @@ fn local_time(t: &time::OffsetDateTime) -> String {
     format!("{}-{:02}-{:02} {:02}:{:02}", l.year(), u8::from(l.month()), l.day(), l.hour(), l.minute())
 }
 
+/// "1 day", "3 days".
+pub(crate) fn days_en(n: i64) -> String {
+    if n == 1 { "1 day".into() } else { format!("{n} days") }
+}
+
+/// How long a hazard still open is overdue: 逾期3天, 3 days overdue.
+fn overdue_text(n: i64) -> String {
+    trf(format!("逾期{n}天"), format!("{} overdue", days_en(n)))
+}
+
+/// An area as a choice: its name with its campaign's title.
+pub(crate) fn area_label(area: &str, campaign: &str) -> String {
+    trf(format!("{area}（{campaign}）"), format!("{area} ({campaign})"))
+}
+
 /// A row of the list, ready to show.
 pub struct Row {
     id: HazardId,
@@ -40,22 +56,27 @@ pub struct Row {
     state_class: &'static str,
     deadline: String,
     overdue_days: i64,
+    overdue: String,
     /// Closed after the deadline: by how many days.
     late_days: i64,
+    late: String,
     listed: bool,
     found: String,
 }
 
 fn row(i: &HazardItem) -> Row {
     let h = &i.hazard;
+    let en = crate::english();
+    let overdue_days = if h.state.is_open() { i.days_overdue } else { 0 };
+    let late_days = if h.state == HazardState::Closed { i.days_overdue } else { 0 };
     Row {
         id: h.id,
         code: h.code.clone(),
         name: h.name.clone(),
         unit: h.unit.name.clone(),
-        level: h.level.label_zh(),
+        level: h.level.label(en),
         major: h.level == HazardLevel::Major,
-        state: h.state.label_zh(),
+        state: h.state.label(en),
         state_class: match h.state {
             HazardState::Closed => "met",
             HazardState::Dismissed => "",
@@ -63,8 +84,10 @@ fn row(i: &HazardItem) -> Row {
             _ => "open",
         },
         deadline: h.deadline.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
-        overdue_days: if h.state.is_open() { i.days_overdue } else { 0 },
-        late_days: if h.state == HazardState::Closed { i.days_overdue } else { 0 },
+        overdue_days,
+        overdue: overdue_text(overdue_days),
+        late_days,
+        late: trf(format!("超期{late_days}天完成"), format!("closed {} late", days_en(late_days))),
         listed: h.is_listed(),
         found: local_time(&h.found_at),
     }
@@ -87,16 +110,18 @@ struct ListPage {
     query_string: String,
 }
 
-fn options<T: Copy>(all: &[T], code: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Vec<(&'static str, &'static str)> {
-    all.iter().map(|v| (code(*v), label(*v))).collect()
+/// The choices of a vocabulary: code and label in the request's language.
+pub(crate) fn options<T: Copy>(all: &[T], code: fn(T) -> &'static str, label: fn(T, bool) -> &'static str) -> Vec<(&'static str, &'static str)> {
+    let en = crate::english();
+    all.iter().map(|v| (code(*v), label(*v, en))).collect()
 }
 
 pub async fn hazards_page(State(s): State<AppState>, user: PageUser, Query(mut q): Query<HazardQuery>) -> Response {
     let ctx = user.0.ctx();
     let role = user.0.actor.role;
-    let mut states = vec![("open", "未销号（全部）")];
-    states.extend(options(HazardState::ALL, HazardState::as_str, HazardState::label_zh));
-    let levels = options(HazardLevel::ALL, HazardLevel::as_str, HazardLevel::label_zh);
+    let mut states = vec![("open", tr("未销号（全部）", "Open (all)"))];
+    states.extend(options(HazardState::ALL, HazardState::as_str, HazardState::label));
+    let levels = options(HazardLevel::ALL, HazardLevel::as_str, HazardLevel::label);
     let mut page = ListPage {
         nav: nav(&user),
         flash: None,
@@ -113,7 +138,7 @@ pub async fn hazards_page(State(s): State<AppState>, user: PageUser, Query(mut q
     let filter = match q.filter(&s, &ctx).await {
         Ok(f) => f,
         Err(e) => {
-            page.error = Some(messages(&e).join("；"));
+            page.error = Some(messages(&e).join(tr("；", "; ")));
             page.q = q;
             return render(&page);
         }
@@ -124,7 +149,7 @@ pub async fn hazards_page(State(s): State<AppState>, user: PageUser, Query(mut q
             page.next = next;
             page.stats = Some(stats);
         }
-        (Err(e), _) | (_, Err(e)) => page.error = Some(messages(&e).join("；")),
+        (Err(e), _) | (_, Err(e)) => page.error = Some(messages(&e).join(tr("；", "; "))),
     }
     q.after = None;
     page.query_string = serde_urlencoded::to_string(&q).unwrap_or_default();
@@ -218,7 +243,7 @@ async fn report_view(s: &AppState, user: &PageUser, mut form: ReportForm, errors
         for c in campaigns {
             if let Ok(full) = s.svc.campaign(&user.0.ctx(), c.id).await {
                 for a in full.areas {
-                    areas.push((a.id.to_string(), format!("{}（{}）", a.short_name.clone().unwrap_or(a.name.clone()), c.title)));
+                    areas.push((a.id.to_string(), area_label(a.short_name.as_deref().unwrap_or(&a.name), &c.title)));
                 }
             }
         }
@@ -231,8 +256,8 @@ async fn report_view(s: &AppState, user: &PageUser, mut form: ReportForm, errors
         units: if choose_unit { units.into_iter().map(|u| (u.id.to_string(), u.name)).collect() } else { vec![] },
         choose_unit,
         areas,
-        types: options(HazardType::ALL, HazardType::as_str, HazardType::label_zh),
-        sources: options(HazardSource::ALL, HazardSource::as_str, HazardSource::label_zh),
+        types: options(HazardType::ALL, HazardType::as_str, HazardType::label),
+        sources: options(HazardSource::ALL, HazardSource::as_str, HazardSource::label),
         errors,
         today: s.svc.today().to_string(),
     };
@@ -311,7 +336,11 @@ pub async fn hazard_create(State(s): State<AppState>, user: PageUser, posted: Po
             // it as another hazard.
             let mut f = f;
             f.submission_key.clear();
-            let msg = "这张表单已经提交过，已登记的隐患不会重复登记；您修改了内容，如确需另行登记一条隐患，请核对后再次提交。".to_string();
+            let msg = tr(
+                "这张表单已经提交过，已登记的隐患不会重复登记；您修改了内容，如确需另行登记一条隐患，请核对后再次提交。",
+                "This form was sent before, and the hazard it reported is not reported twice. You have changed it since: if you do mean to report another hazard, check the form and send it again.",
+            )
+            .to_string();
             report_view(&s, &user, f, vec![msg], crate::error::status_of(e.code)).await
         }
         Err(e) if matches!(e.code, ErrorCode::Validation | ErrorCode::Forbidden | ErrorCode::NotFound | ErrorCode::Conflict) => {
@@ -333,32 +362,33 @@ pub struct EventRow {
 
 fn event_label(action: &str) -> String {
     match action {
-        "create" => "登记".into(),
-        "edit" => "修改".into(),
-        "plan" => "填写整改方案".into(),
-        "import" => "台账导入".into(),
-        "attach" => "上传附件".into(),
-        other => HazardOp::parse(other).map(|o| o.label_zh().to_string()).unwrap_or_else(|| other.to_string()),
+        "create" => tr("登记", "Reported").into(),
+        "edit" => tr("修改", "Edited").into(),
+        "plan" => tr("填写整改方案", "Rectification plan filled in").into(),
+        "import" => tr("台账导入", "Imported from a ledger").into(),
+        "attach" => tr("上传附件", "Attachments added").into(),
+        other => HazardOp::parse(other).map(|o| tr(o.label_zh(), done_en(o)).to_string()).unwrap_or_else(|| other.to_string()),
     }
 }
 
 fn event_row(e: &HazardEvent) -> EventRow {
+    let en = crate::english();
     let change = match e.from_state {
-        Some(f) if f != e.to_state => format!("{} → {}", f.label_zh(), e.to_state.label_zh()),
-        None => e.to_state.label_zh().to_string(),
+        Some(f) if f != e.to_state => format!("{} → {}", f.label(en), e.to_state.label(en)),
+        None => e.to_state.label(en).to_string(),
         _ => String::new(),
     };
     let mut parts: Vec<String> = Vec::new();
     if let Some(approved) = e.data.get("approved").and_then(|a| a.as_bool()) {
-        parts.push(if approved { "同意延期".into() } else { "不同意延期".into() });
+        parts.push(if approved { tr("同意延期", "Extension approved").into() } else { tr("不同意延期", "Extension refused").into() });
     }
     if let Some(c) = e.comment.as_deref().map(|c| c.trim().trim_end_matches(['。', '；', ';', '.']).to_string()).filter(|c| !c.is_empty()) {
         parts.push(c);
     }
     if let Some(d) = e.data.get("deadline").and_then(|d| d.as_str()) {
-        parts.push(format!("整改期限 {d}"));
+        parts.push(trf(format!("整改期限 {d}"), format!("deadline {d}")));
     }
-    let comment = parts.join("；");
+    let comment = parts.join(tr("；", "; "));
     EventRow { at: local_time(&e.at), who: e.actor_name.clone(), what: event_label(&e.action), change, comment }
 }
 
@@ -375,7 +405,10 @@ struct HazardPage {
     today: String,
     plan_parts: Vec<(&'static str, &'static str, String)>,
     report_parts: Vec<(&'static str, &'static str, String)>,
+    /// The funds in 万元, as the form takes them.
     funds: String,
+    /// The funds to read: 0.6 万元, 6,000 yuan.
+    funds_text: String,
     listing_levels: Vec<(&'static str, &'static str)>,
     photos_before: Vec<Attachment>,
     photos_after: Vec<Attachment>,
@@ -395,16 +428,113 @@ impl HazardPage {
     fn val(&self, action: &str, key: &str, default: &str) -> String {
         if self.failed == action { self.typed.get(key).cloned().unwrap_or_default() } else { default.to_string() }
     }
+
+    fn overdue(&self) -> String {
+        overdue_text(self.d.days_overdue)
+    }
+
+    /// How the deadline was given: 10个工作日, 10 working days.
+    fn rule(&self, r: &DeadlineRule) -> String {
+        if !crate::english() {
+            return r.describe_zh();
+        }
+        let plural = |n: u32| if n == 1 { "" } else { "s" };
+        match *r {
+            DeadlineRule::Date => "date given".into(),
+            DeadlineRule::CalendarDays(n) => format!("{n} calendar day{}", plural(n)),
+            DeadlineRule::WorkingDays(n) => format!("{n} working day{}", plural(n)),
+        }
+    }
+
+    fn required_by(&self, l: &Listing) -> String {
+        let d = l.required_by;
+        trf(format!("要求 {d} 前完成"), format!("to be completed by {d}"))
+    }
+
+    fn lifted_on(&self, d: &time::Date) -> String {
+        trf(format!("已于 {d} 核销"), format!("lifted on {d}"))
+    }
+
+    /// What the plan still lacks: the 五到位 by name (整改措施、整改时限), the
+    /// parts of a major hazard's report and plan by their messages (in
+    /// English grouped: the major-hazard report (Goals, …)).
+    fn gaps(&self) -> String {
+        let en = crate::english();
+        let (mut report, mut plan, mut out) = (Vec::new(), Vec::new(), Vec::new());
+        for g in self.d.hazard.submission_gaps() {
+            if let (true, Some(p)) = (en, part_en(MajorReport::PARTS.map(|(k, _, en, _)| (k, en)), &g.field, "major_report.")) {
+                report.push(p);
+                continue;
+            }
+            if let (true, Some(p)) = (en, part_en(GovernancePlan::PARTS.map(|(k, _, en, _)| (k, en)), &g.field, "plan.")) {
+                plan.push(p);
+                continue;
+            }
+            out.push(match g.field.as_str() {
+                "measures" => tr("整改措施", "rectification measures").to_string(),
+                "responsible_person" => tr("整改责任人", "person responsible").to_string(),
+                "funds" => tr("整改资金（万元，无需资金填0）", "funds (10,000 yuan; 0 if none)").to_string(),
+                "deadline" => tr("整改时限", "deadline").to_string(),
+                "contingency" => tr("应急预案或整改期间的防范措施", "contingency plan or safeguards during rectification").to_string(),
+                _ => tr(&g.zh, &g.en).to_string(),
+            });
+        }
+        if !plan.is_empty() {
+            out.insert(0, format!("the rectification plan ({})", plan.join(", ")));
+        }
+        if !report.is_empty() {
+            out.insert(0, format!("the major-hazard report ({})", report.join(", ")));
+        }
+        out.join(tr("、", "; "))
+    }
+}
+
+/// The English name of the part of a major hazard's report or plan that
+/// `field` (`plan.goals`) names, from the parts' (key, English name).
+fn part_en(parts: impl IntoIterator<Item = (&'static str, &'static str)>, field: &str, prefix: &str) -> Option<&'static str> {
+    let key = field.strip_prefix(prefix)?;
+    parts.into_iter().find(|(k, _)| *k == key).map(|(_, en)| en)
+}
+
+/// Funds in 万元 to read: 0.6 万元, 6,000 yuan.
+fn funds_text(f: rust_decimal::Decimal) -> String {
+    let yuan = (f * rust_decimal::Decimal::from(10_000)).normalize();
+    let en = match i64::try_from(yuan) {
+        Ok(n) if yuan.fract().is_zero() => crate::i18n::number(n),
+        _ => yuan.to_string(),
+    };
+    trf(format!("{} 万元", f.normalize()), format!("{en} yuan"))
+}
+
+/// What was done, in English: the message after an action and the timeline.
+fn done_en(op: HazardOp) -> &'static str {
+    match op {
+        HazardOp::Read => "Viewed",
+        HazardOp::Edit => "Changes saved",
+        HazardOp::Plan => "Rectification plan saved",
+        HazardOp::Assign => "Assigned",
+        HazardOp::Start => "Rectification started",
+        HazardOp::Submit => "Rectification submitted for acceptance",
+        HazardOp::FixOnSpot => "Fixed on the spot; submitted for acceptance",
+        HazardOp::Accept => "Accepted and closed",
+        HazardOp::Reject => "Sent back for rectification",
+        HazardOp::Dismiss => "Dismissed",
+        HazardOp::Reopen => "Reopened",
+        HazardOp::RequestExtension => "Extension requested",
+        HazardOp::DecideExtension => "Extension request decided",
+        HazardOp::List => "Listed for supervision",
+        HazardOp::Attach => "Attachments added",
+    }
 }
 
 fn done_flash(done: Option<&str>) -> Option<Flash> {
     let text = match done? {
-        "create" => "隐患已登记".to_string(),
-        "again" => "此表单已提交过，隐患已登记，未重复登记".to_string(),
-        "plan" => "整改方案已保存".to_string(),
-        "attach" => "附件已上传".to_string(),
+        "create" => tr("隐患已登记", "Hazard reported").to_string(),
+        "again" => tr("此表单已提交过，隐患已登记，未重复登记", "This form was sent before: the hazard is reported, and not twice").to_string(),
+        "plan" => tr("整改方案已保存", "Rectification plan saved").to_string(),
+        "attach" => tr("附件已上传", "Attachments added").to_string(),
         op => match HazardOp::parse(op) {
-            Some(o) => format!("已{}", o.label_zh()),
+            Some(o) => trf(format!("已{}", o.label_zh()), done_en(o).to_string()),
             None => return None,
         },
     };
@@ -444,10 +574,11 @@ async fn hazard_view(
         can: d.actions.iter().map(|o| o.as_str()).collect(),
         errors: errors.clone(),
         today: s.svc.today().to_string(),
-        plan_parts: GovernancePlan::PARTS.iter().map(|(k, zh, _, get)| (*k, *zh, get(&plan).to_string())).collect(),
-        report_parts: MajorReport::PARTS.iter().map(|(k, zh, _, get)| (*k, *zh, get(&report).to_string())).collect(),
+        plan_parts: GovernancePlan::PARTS.iter().map(|(k, zh, en, get)| (*k, tr(zh, en), get(&plan).to_string())).collect(),
+        report_parts: MajorReport::PARTS.iter().map(|(k, zh, en, get)| (*k, tr(zh, en), get(&report).to_string())).collect(),
         funds: h.funds.map(|f| f.normalize().to_string()).unwrap_or_default(),
-        listing_levels: options(ListingLevel::ALL, ListingLevel::as_str, ListingLevel::label_zh),
+        funds_text: h.funds.map(funds_text).unwrap_or_default(),
+        listing_levels: options(ListingLevel::ALL, ListingLevel::as_str, ListingLevel::label),
         photos_before,
         photos_after,
         documents,
@@ -689,12 +820,24 @@ impl ImportPage {
     fn status_label(&self, r: &bihuan_service::ledger::ImportRowReport) -> &'static str {
         use bihuan_service::ledger::RowStatus::*;
         match r.status {
-            Valid => "可导入",
-            Created => "已导入",
-            AlreadyImported => "已存在，跳过",
-            Invalid => "有错误",
-            Skipped => "空行，跳过",
+            Valid => tr("可导入", "Valid"),
+            Created => tr("已导入", "Imported"),
+            AlreadyImported => tr("已存在，跳过", "Already there, skipped"),
+            Invalid => tr("有错误", "Has errors"),
+            Skipped => tr("空行，跳过", "Empty, skipped"),
         }
+    }
+
+    /// Where the table was found and which columns were read.
+    fn layout(&self, r: &ImportReport) -> String {
+        let (sheet, row, sep) = (&r.sheet, r.header_row, tr("、", ", "));
+        let columns = r.columns.join(sep);
+        let mut text = trf(format!("工作表“{sheet}”，表头在第 {row} 行；识别的列：{columns}"), format!("Sheet “{sheet}”, header on row {row}; columns read: {columns}"));
+        if !r.unknown_headers.is_empty() {
+            let unused = r.unknown_headers.join(sep);
+            text.push_str(&trf(format!("；未使用的列：{unused}"), format!("; columns not used: {unused}")));
+        }
+        text
     }
 }
 
@@ -715,7 +858,7 @@ pub async fn import_submit(State(s): State<AppState>, user: PageUser, posted: Po
     let mode = ImportMode::parse(posted.get("mode")).unwrap_or(ImportMode::DryRun);
     let page = |report, errors| ImportPage { nav: nav(&user), flash: None, csrf: user.0.csrf().to_string(), report, errors };
     let Some(file) = posted.files.iter().find(|f| f.field == "file") else {
-        return render(&page(None, vec!["请选择要导入的台账文件（Excel 或 CSV）".into()]));
+        return render(&page(None, vec![tr("请选择要导入的台账文件（Excel 或 CSV）", "Choose the ledger file to import (Excel or CSV)").into()]));
     };
     match s.svc.import_hazard_ledger(&user.0.ctx(), &file.bytes, &file.file_name, mode).await {
         Ok(r) => render(&page(Some(r), vec![])),

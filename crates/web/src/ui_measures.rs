@@ -3,10 +3,11 @@
 //! a phone); and the measure with its timeline, one form per action the
 //! user may take now, and the edit form.
 
-use crate::i18n::filters;
+use crate::i18n::{filters, tr, trf};
 use crate::api_measures::MeasureQuery;
 use crate::auth::PageUser;
 use crate::ui::{error_page, messages, nav, render, Flash, Nav};
+use crate::ui_hazards::{area_label, days_en, options};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -30,10 +31,6 @@ fn local_time(t: &time::OffsetDateTime) -> String {
     format!("{}-{:02}-{:02} {:02}:{:02}", l.year(), u8::from(l.month()), l.day(), l.hour(), l.minute())
 }
 
-fn options<T: Copy>(all: &[T], code: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Vec<(&'static str, &'static str)> {
-    all.iter().map(|v| (code(*v), label(*v))).collect()
-}
-
 /// Who puts measures on the list: the office, lead departments (in the
 /// areas they lead) and administrators.
 fn may_list(role: Role) -> bool {
@@ -49,20 +46,25 @@ fn state_class(state: MeasureState, overdue: bool) -> &'static str {
     }
 }
 
-/// The areas of the campaigns the user sees, as (id, "area（campaign）");
+/// The areas of the campaigns the user sees, as (id, area, campaign);
 /// for a department only the areas it leads.
-async fn area_options(s: &AppState, user: &PageUser, only_led: bool) -> Vec<(String, String)> {
+async fn areas(s: &AppState, user: &PageUser, only_led: bool) -> Vec<(String, String, String)> {
     let ctx = user.0.ctx();
     let led = &user.0.actor.led_areas;
     let mut out = Vec::new();
     for c in s.svc.list_campaigns(&ctx).await.unwrap_or_default() {
         if let Ok(full) = s.svc.campaign(&ctx, c.id).await {
             for a in full.areas.into_iter().filter(|a| !only_led || led.contains(&a.id)) {
-                out.push((a.id.to_string(), format!("{}（{}）", a.short_name.clone().unwrap_or(a.name.clone()), c.title)));
+                out.push((a.id.to_string(), a.short_name.clone().unwrap_or(a.name.clone()), c.title.clone()));
             }
         }
     }
     out
+}
+
+/// The areas as choices: (id, "area（campaign）").
+async fn area_options(s: &AppState, user: &PageUser, only_led: bool) -> Vec<(String, String)> {
+    areas(s, user, only_led).await.into_iter().map(|(id, area, campaign)| (id, area_label(&area, &campaign))).collect()
 }
 
 // ---------------------------------------------------------------- the list
@@ -79,21 +81,30 @@ pub struct Row {
     state_class: &'static str,
     deadline: String,
     overdue_days: i64,
+    overdue: String,
+}
+
+/// How long a measure still open is overdue: 逾期3天, 3 days overdue.
+fn overdue_text(n: i64) -> String {
+    trf(format!("逾期{n}天"), format!("{} overdue", days_en(n)))
 }
 
 fn row(i: &MeasureItem, areas: &HashMap<String, String>) -> Row {
     let m = &i.measure;
+    let en = crate::english();
+    let overdue_days = if m.state.is_open() { i.days_overdue } else { 0 };
     Row {
         id: m.id,
         code: m.code.clone(),
         title: m.title.clone(),
-        kind: m.kind.label_zh(),
+        kind: m.kind.label(en),
         unit: m.responsible_unit.name.clone(),
         area: m.area_id.and_then(|a| areas.get(&a.to_string()).cloned()).unwrap_or_default(),
-        state: m.state.label_zh(),
+        state: m.state.label(en),
         state_class: state_class(m.state, i.overdue),
         deadline: m.deadline.to_string(),
-        overdue_days: if m.state.is_open() { i.days_overdue } else { 0 },
+        overdue_days,
+        overdue: overdue_text(overdue_days),
     }
 }
 
@@ -118,11 +129,11 @@ struct ListPage {
 
 pub async fn measures_page(State(s): State<AppState>, user: PageUser, Query(mut q): Query<MeasureQuery>) -> Response {
     let ctx = user.0.ctx();
-    let mut states = vec![("open", "未完成（全部）"), ("done", "已完成（含已核验）")];
-    states.extend(options(MeasureState::ALL, MeasureState::as_str, MeasureState::label_zh));
-    let areas = area_options(&s, &user, false).await;
-    let area_names: HashMap<String, String> =
-        areas.iter().map(|(id, label)| (id.clone(), label.split('（').next().unwrap_or(label).to_string())).collect();
+    let mut states = vec![("open", tr("未完成（全部）", "Open (all)")), ("done", tr("已完成（含已核验）", "Completed (including verified)"))];
+    states.extend(options(MeasureState::ALL, MeasureState::as_str, MeasureState::label));
+    let all_areas = areas(&s, &user, false).await;
+    let area_names: HashMap<String, String> = all_areas.iter().map(|(id, area, _)| (id.clone(), area.clone())).collect();
+    let areas = all_areas.into_iter().map(|(id, area, campaign)| (id, area_label(&area, &campaign))).collect();
     let mut page = ListPage {
         nav: nav(&user),
         flash: None,
@@ -131,7 +142,7 @@ pub async fn measures_page(State(s): State<AppState>, user: PageUser, Query(mut 
         next: None,
         stats: None,
         states,
-        kinds: options(MeasureKind::ALL, MeasureKind::as_str, MeasureKind::label_zh),
+        kinds: options(MeasureKind::ALL, MeasureKind::as_str, MeasureKind::label),
         areas,
         can_create: may_list(user.0.actor.role),
         error: None,
@@ -142,7 +153,7 @@ pub async fn measures_page(State(s): State<AppState>, user: PageUser, Query(mut 
     let filter = match q.filter(&s, &ctx).await {
         Ok(f) => f,
         Err(e) => {
-            page.error = Some(messages(&e).join("；"));
+            page.error = Some(messages(&e).join(tr("；", "; ")));
             page.q = q;
             return render(&page);
         }
@@ -154,7 +165,7 @@ pub async fn measures_page(State(s): State<AppState>, user: PageUser, Query(mut 
             page.next = next;
             page.stats = Some(stats);
         }
-        (Err(e), _) | (_, Err(e)) => page.error = Some(messages(&e).join("；")),
+        (Err(e), _) | (_, Err(e)) => page.error = Some(messages(&e).join(tr("；", "; "))),
     }
     q.after = None;
     page.query_string = serde_urlencoded::to_string(&q).unwrap_or_default();
@@ -243,7 +254,7 @@ async fn unit_options(s: &AppState, user: &PageUser) -> Vec<UnitGroup> {
         let filter = UnitFilter { kind: Some(kind), within: within.clone(), limit: 500, ..Default::default() };
         let units = s.svc.list_units(&ctx, &filter).await.unwrap_or_default();
         if !units.is_empty() {
-            out.push(UnitGroup { label: kind.label_zh(), units: units.into_iter().map(|u| (u.id.to_string(), u.name)).collect() });
+            out.push(UnitGroup { label: tr(kind.label_zh(), kind.label_en()), units: units.into_iter().map(|u| (u.id.to_string(), u.name)).collect() });
         }
     }
     out
@@ -275,7 +286,7 @@ async fn new_view(s: &AppState, user: &PageUser, form: MeasureForm, errors: Vec<
         units: unit_options(s, user).await,
         areas: area_options(s, user, department).await,
         area_required: department,
-        kinds: options(MeasureKind::ALL, MeasureKind::as_str, MeasureKind::label_zh),
+        kinds: options(MeasureKind::ALL, MeasureKind::as_str, MeasureKind::label),
         errors,
         today: s.svc.today().to_string(),
     };
@@ -313,36 +324,51 @@ pub struct EventRow {
     comment: String,
 }
 
+/// What was done, in English: the message after an action and the timeline.
+fn done_en(op: MeasureOp) -> &'static str {
+    match op {
+        MeasureOp::Read => "Viewed",
+        MeasureOp::Edit => "Changes saved",
+        MeasureOp::Progress => "Progress reported",
+        MeasureOp::Complete => "Completion reported",
+        MeasureOp::Verify => "Verified",
+        MeasureOp::SendBack => "Sent back",
+        MeasureOp::Cancel => "Cancelled",
+        MeasureOp::Reopen => "Reopened",
+    }
+}
+
 fn event_label(action: &str) -> String {
     match action {
-        "create" => "列入清单".into(),
-        other => MeasureOp::parse(other).map(|o| o.label_zh().to_string()).unwrap_or_else(|| other.to_string()),
+        "create" => tr("列入清单", "Added to the list").into(),
+        other => MeasureOp::parse(other).map(|o| tr(o.label_zh(), done_en(o)).to_string()).unwrap_or_else(|| other.to_string()),
     }
 }
 
 fn event_row(e: &MeasureEvent) -> EventRow {
+    let en = crate::english();
     let change = match e.from_state {
-        Some(f) if f != e.to_state => format!("{} → {}", f.label_zh(), e.to_state.label_zh()),
-        None => e.to_state.label_zh().to_string(),
+        Some(f) if f != e.to_state => format!("{} → {}", f.label(en), e.to_state.label(en)),
+        None => e.to_state.label(en).to_string(),
         _ => String::new(),
     };
     let mut notes: Vec<String> = e.comment.iter().cloned().collect();
     let text = |k: &str| e.data.get(k).and_then(|v| v.as_str());
     match (text("previous_deadline"), text("deadline")) {
-        (Some(p), Some(d)) if p != d => notes.push(format!("完成时限由 {p} 改为 {d}")),
-        (None, Some(d)) if e.action == "create" => notes.push(format!("完成时限 {d}")),
+        (Some(p), Some(d)) if p != d => notes.push(trf(format!("完成时限由 {p} 改为 {d}"), format!("deadline changed from {p} to {d}"))),
+        (None, Some(d)) if e.action == "create" => notes.push(trf(format!("完成时限 {d}"), format!("deadline {d}"))),
         _ => {}
     }
     if let (Some(p), Some(u)) = (text("previous_responsible_unit"), text("responsible_unit")) {
-        notes.push(format!("责任单位由 {p} 改为 {u}"));
+        notes.push(trf(format!("责任单位由 {p} 改为 {u}"), format!("responsible unit changed from {p} to {u}")));
     }
     if e.data.get("evidence_updated").and_then(|v| v.as_bool()) == Some(true) {
-        notes.push("更新了佐证材料".into());
+        notes.push(tr("更新了佐证材料", "evidence updated").into());
     }
     if let Some(days) = e.data.get("days_overdue").and_then(|v| v.as_i64()).filter(|d| *d > 0) {
-        notes.push(format!("逾期{days}天完成"));
+        notes.push(trf(format!("逾期{days}天完成"), format!("completed {} late", days_en(days))));
     }
-    EventRow { at: local_time(&e.at), who: e.actor_name.clone(), what: event_label(&e.action), change, comment: notes.join("；") }
+    EventRow { at: local_time(&e.at), who: e.actor_name.clone(), what: event_label(&e.action), change, comment: notes.join(tr("；", "; ")) }
 }
 
 /// The edit form with its choices.
@@ -378,14 +404,18 @@ impl MeasurePage {
     fn may(&self, op: &str) -> bool {
         self.can.contains(&op)
     }
+
+    fn overdue(&self) -> String {
+        overdue_text(self.d.days_overdue)
+    }
 }
 
 fn done_flash(done: Option<&str>) -> Option<Flash> {
     let text = match done? {
-        "create" => "已列入制度措施清单".to_string(),
-        "edit" => "修改已保存".to_string(),
+        "create" => tr("已列入制度措施清单", "Added to the measures list").to_string(),
+        "edit" => tr("修改已保存", "Changes saved").to_string(),
         op => match MeasureOp::parse(op) {
-            Some(o) => format!("已{}", o.label_zh()),
+            Some(o) => trf(format!("已{}", o.label_zh()), done_en(o).to_string()),
             None => return None,
         },
     };
@@ -423,7 +453,7 @@ async fn measure_view(
         // usual kinds (an enterprise put on the list through the API).
         let current = d.measure.responsible_unit.id.to_string();
         if !units.iter().any(|g| g.units.iter().any(|(id, _)| *id == current)) {
-            units.insert(0, UnitGroup { label: "当前", units: vec![(current, d.measure.responsible_unit.name.clone())] });
+            units.insert(0, UnitGroup { label: tr("当前", "Current"), units: vec![(current, d.measure.responsible_unit.name.clone())] });
         }
         let mut areas = area_options(s, user, user.0.actor.role == Role::Department).await;
         if let (Some(a), Some(name)) = (d.measure.area_id, d.area_name.clone())
@@ -446,7 +476,7 @@ async fn measure_view(
         my_name: user.0.user.display_name.clone(),
         completed: d.measure.completed_at.as_ref().map(local_time).unwrap_or_default(),
         verified: d.measure.verified_at.as_ref().map(local_time).unwrap_or_default(),
-        kinds: options(MeasureKind::ALL, MeasureKind::as_str, MeasureKind::label_zh),
+        kinds: options(MeasureKind::ALL, MeasureKind::as_str, MeasureKind::label),
         edit,
         edit_open,
         d,
