@@ -149,7 +149,8 @@ fn state_tone(s: &str) -> Tone {
 }
 
 fn source_tone(i: usize) -> Tone {
-    [Tone::Neutral, Tone::Accent, Tone::Warning, Tone::Good, Tone::Bad, Tone::Muted][i % 6]
+    const ORDER: [Tone; 6] = [Tone::Neutral, Tone::Accent, Tone::Warning, Tone::Good, Tone::Bad, Tone::Muted];
+    ORDER.get(i % ORDER.len()).copied().unwrap_or_default()
 }
 
 pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<CockpitQuery>) -> Response {

@@ -76,10 +76,9 @@ fn strip_t_pairs(line: &str) -> String {
         // The value: a quoted literal just before `|t(`, or an expression
         // back to the last space or `{{`.
         let before = &out[..at];
-        let start = if before.ends_with('"') {
-            before[..before.len() - 1].rfind('"').unwrap_or(0)
-        } else {
-            before.rfind(|c: char| c == ' ' || c == '{').map(|i| i + 1).unwrap_or(0)
+        let start = match before.strip_suffix('"') {
+            Some(inner) => inner.rfind('"').unwrap_or(0),
+            None => before.rfind([' ', '{']).map(|i| i + 1).unwrap_or(0),
         };
         out.replace_range(start..end, "");
     }
@@ -103,6 +102,9 @@ fn rust_leftovers(text: &str) -> Vec<String> {
             Some(i) => &code[..i],
             None => code,
         };
+        if code.contains("label_zh()") && !["label_en()", "tr(", "trf("].iter().any(|p| code.contains(p)) {
+            problems.push(format!("line {}: a label in Chinese only: {}", n + 1, line.trim()));
+        }
         for (start, end) in literals(code) {
             let lit = &code[start..end];
             if !lit.chars().any(is_cjk) {
@@ -110,16 +112,18 @@ fn rust_leftovers(text: &str) -> Vec<String> {
             }
             // What follows the literal, across the line break if the line ends there.
             let mut after = code[end..].to_string();
-            if after.trim().is_empty() || after.trim() == "," {
-                if let Some(next) = lines.get(n + 1) {
-                    after.push_str(next.trim_start());
-                }
+            if (after.trim().is_empty() || after.trim() == ",")
+                && let Some(next) = lines.get(n + 1)
+            {
+                after.push_str(next.trim_start());
             }
             let after = after.trim_start();
             let paired = after.starts_with(',') && {
                 let second = after[1..].trim_start();
                 second.starts_with('"') || second.starts_with("format!(\"") || second.starts_with("r\"")
-            } || after.starts_with(".into(),") || after.starts_with(".to_string(),");
+            } || [".into(),", ".to_string(),"].iter().any(|p| {
+                after.strip_prefix(p).is_some_and(|rest| rest.trim_start().starts_with('"'))
+            });
             // `format!("中文 {x}")` as the first argument of `trf`.
             let in_format_pair = code[..start].trim_end().ends_with("format!(") && {
                 let close = close_paren(code, end);
@@ -219,6 +223,10 @@ fn the_checks_catch_one_language_text() {
     assert!(rust_leftovers(r#"trf(format!("共 {n} 条"), format!("{n} items"))"#).is_empty());
     assert_eq!(rust_leftovers(r#"let a = "已保存。";"#).len(), 1);
     assert_eq!(rust_leftovers(r#"flash("已保存。")"#).len(), 1);
+    assert_eq!(rust_leftovers(r#"let v = ("已保存。".into(), x);"#).len(), 1);
+    assert!(rust_leftovers(r#"let v = ("已保存。".into(), "Saved.".into());"#).is_empty());
+    assert_eq!(rust_leftovers("let l = s.label_zh();").len(), 1);
+    assert!(rust_leftovers("let l = tr(s.label_zh(), s.label_en());").is_empty());
 }
 
 use crate::harness::{scenario, Cred, TestApp};
