@@ -14,6 +14,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use bihuan_domain::hazard::{Breakdown, HazardLevel, HazardState};
 use bihuan_domain::ids::UnitId;
+use bihuan_domain::indicator::IndicatorStatus;
 use bihuan_domain::unit::UnitPath;
 use bihuan_reports::svg::{self, Bar, BarChart, Distribution, Gauge, Mark, Point, Segment, Series, Tone, TrendChart};
 use bihuan_service::hazards::{HazardStats, Rates};
@@ -34,6 +35,13 @@ pub struct Tile {
     pub value: String,
     pub href: String,
     pub bad: bool,
+}
+
+/// A chart with its visible heading (the SVG carries the same title for
+/// screen readers).
+pub struct Chart {
+    pub title: &'static str,
+    pub svg: String,
 }
 
 /// A row of the "most overdue" table.
@@ -65,13 +73,15 @@ struct CockpitPage {
     today: String,
     tiles: Vec<Tile>,
     gauges: Vec<String>,
-    by_area: String,
-    by_unit: String,
-    trend: String,
-    by_level: String,
-    by_source: String,
-    by_state: String,
+    by_area: Chart,
+    by_unit: Chart,
+    trend: Chart,
+    by_level: Chart,
+    by_source: Chart,
+    by_state: Chart,
     most_overdue: Vec<OverdueRow>,
+    indicator_count: usize,
+    indicator_strip: Chart,
     indicators: Vec<IndicatorRow>,
 }
 
@@ -252,12 +262,13 @@ pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<
             b.part(count(g.tally.closed), Tone::Good, id.map(|id| links.list(&format!("area_id={id}&state=closed"))))
         })
         .collect();
+    let area_title = tr("各整治领域隐患及销号", "Hazards and closures by area");
     let by_area_svg = svg::bar_chart(&BarChart {
         bars: area_bars,
         value_name: tr("隐患", "hazards").into(),
         part_name: tr("已销号", "closed").into(),
         no_data: tr("暂无数据", "No data yet").into(),
-        ..BarChart::new("c-area", tr("各整治领域隐患及销号", "Hazards and closures by area"), tr("每个领域的隐患数（不含撤销）和其中已销号的数量", "Hazards per area (dismissed excluded) and how many of them are closed"))
+        ..BarChart::new("c-area", area_title, tr("每个领域的隐患数（不含撤销）和其中已销号的数量", "Hazards per area (dismissed excluded) and how many of them are closed"))
     });
 
     let unit_bars: Vec<Bar> = by_unit
@@ -273,12 +284,13 @@ pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<
             b.part(count(g.tally.closed), Tone::Good, list("state=closed"))
         })
         .collect();
+    let unit_title = tr("各属地、部门隐患及销号", "Hazards and closures by locality and department");
     let by_unit_svg = svg::bar_chart(&BarChart {
         bars: unit_bars,
         value_name: tr("隐患", "hazards").into(),
         part_name: tr("已销号", "closed").into(),
         no_data: tr("暂无数据", "No data yet").into(),
-        ..BarChart::new("c-unit", tr("各属地、部门隐患及销号", "Hazards and closures by locality and department"), tr("下一级单位的隐患数（不含撤销）和其中已销号的数量", "Hazards of each unit one level down (dismissed excluded) and how many are closed"))
+        ..BarChart::new("c-unit", unit_title, tr("下一级单位的隐患数（不含撤销）和其中已销号的数量", "Hazards of each unit one level down (dismissed excluded) and how many are closed"))
     });
 
     // The last twelve months, each month's list behind its figures.
@@ -297,6 +309,7 @@ pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<
         mark,
         points: months.iter().map(|m| Point { value: count(value(&find(*m))), href: Some(month_link(*m, more)) }).collect(),
     };
+    let trend_title = tr("近12个月隐患发现与销号", "Hazards found and closed, last 12 months");
     let trend_svg = svg::trend_chart(&TrendChart {
         series: vec![
             series(tr("发现", "Found"), Tone::Neutral, Mark::Columns, &|t| t.total - t.dismissed, ""),
@@ -306,7 +319,7 @@ pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<
         no_data: tr("近12个月没有发现隐患", "No hazards found in the last 12 months").into(),
         ..TrendChart::new(
             "c-trend",
-            tr("近12个月隐患发现与销号", "Hazards found and closed, last 12 months"),
+            trend_title,
             tr("按发现月份统计：发现数、其中已销号数和其中逾期数", "By the month found: hazards found, of which closed and of which overdue"),
             first,
         )
@@ -325,9 +338,12 @@ pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<
             ..Distribution::new(id, title, desc)
         })
     };
-    let by_level_svg = strip("c-level", tr("隐患等级", "Hazard level"), tr("一般隐患与重大隐患的数量", "General and major hazards"), &by_level, "level", &|_, k| level_tone(k));
-    let by_source_svg = strip("c-source", tr("隐患来源", "Where hazards were found"), tr("按发现途径统计的隐患数", "Hazards by how they were found"), &by_source, "source", &|i, _| source_tone(i));
-    let by_state_svg = strip("c-state", tr("闭环进度", "Where hazards stand"), tr("各状态的隐患数", "Hazards in each state"), &by_state, "state", &|_, k| state_tone(k));
+    let level_title = tr("隐患等级", "Hazard level");
+    let source_title = tr("隐患来源", "Where hazards were found");
+    let state_title = tr("闭环进度", "Where hazards stand");
+    let by_level_svg = strip("c-level", level_title, tr("一般隐患与重大隐患的数量", "General and major hazards"), &by_level, "level", &|_, k| level_tone(k));
+    let by_source_svg = strip("c-source", source_title, tr("按发现途径统计的隐患数", "Hazards by how they were found"), &by_source, "source", &|i, _| source_tone(i));
+    let by_state_svg = strip("c-state", state_title, tr("各状态的隐患数", "Hazards in each state"), &by_state, "state", &|_, k| state_tone(k));
 
     let mut ranked: Vec<&Rates> = by_unit.groups.iter().filter(|g| g.tally.overdue > 0).collect();
     ranked.sort_by(|a, b| b.tally.overdue.cmp(&a.tally.overdue).then(a.label.cmp(&b.label)));
@@ -347,27 +363,52 @@ pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<
         })
         .collect();
 
-    let indicators = match s.svc.list_campaigns(&ctx).await {
+    let campaign = match s.svc.list_campaigns(&ctx).await {
         Ok(list) => match list.first() {
             Some(c) => match s.svc.campaign(&ctx, c.id).await {
-                Ok(c) => c
-                    .indicators
-                    .iter()
-                    .map(|i| IndicatorRow {
-                        href: format!("/indicators/{}", i.id),
-                        name: i.name.clone(),
-                        status: i.progress.as_ref().map(|p| tr(p.status.label_zh(), p.status.label_en())).unwrap_or(""),
-                        status_class: i.progress.as_ref().map(|p| p.status.as_str()).unwrap_or(""),
-                        percent: i.progress.as_ref().and_then(|p| p.percent).map(|p| p.round().to_string()),
-                        deadline: i.deadline.to_string(),
-                    })
-                    .collect(),
+                Ok(c) => Some(c),
                 Err(e) => return error_page(nav(&user), &e),
             },
-            None => Vec::new(),
+            None => None,
         },
         Err(e) => return error_page(nav(&user), &e),
     };
+    let all_indicators = campaign.as_ref().map(|c| c.indicators.as_slice()).unwrap_or_default();
+    // Targets by status, then the ones most at risk: missed first, then the
+    // open ones nearest their deadline.
+    let status_of = |i: &bihuan_domain::model::Indicator| i.progress.as_ref().map(|p| p.status);
+    let by_status = [IndicatorStatus::Overdue, IndicatorStatus::Open, IndicatorStatus::Met].map(|st| (st, all_indicators.iter().filter(|i| status_of(i) == Some(st)).count()));
+    let targets_title = tr("量化指标", "Targets");
+    let indicator_strip = svg::distribution_strip(&Distribution {
+        segments: by_status
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(st, n)| {
+                let tone = match st {
+                    IndicatorStatus::Met => Tone::Good,
+                    IndicatorStatus::Open => Tone::Warning,
+                    IndicatorStatus::Overdue => Tone::Bad,
+                };
+                Segment::new(tr(st.label_zh(), st.label_en()), *n as u64, tone).href("/campaign")
+            })
+            .collect(),
+        no_data: tr("暂无量化指标", "No targets").into(),
+        ..Distribution::new("c-targets", targets_title, tr("已达标、推进中和逾期未达标的指标数", "Targets met, in progress and missed"))
+    });
+    let mut at_risk: Vec<&bihuan_domain::model::Indicator> = all_indicators.iter().filter(|i| status_of(i) != Some(IndicatorStatus::Met)).collect();
+    at_risk.sort_by_key(|i| (status_of(i) != Some(IndicatorStatus::Overdue), i.deadline));
+    let indicators = at_risk
+        .into_iter()
+        .take(8)
+        .map(|i| IndicatorRow {
+            href: format!("/indicators/{}", i.id),
+            name: i.name.clone(),
+            status: i.progress.as_ref().map(|p| tr(p.status.label_zh(), p.status.label_en())).unwrap_or(""),
+            status_class: i.progress.as_ref().map(|p| p.status.as_str()).unwrap_or(""),
+            percent: i.progress.as_ref().and_then(|p| p.percent).map(|p| p.round().to_string()),
+            deadline: i.deadline.to_string(),
+        })
+        .collect();
     let up = within_id.map(|_| "/cockpit".to_string());
     render(&CockpitPage {
         nav: nav(&user),
@@ -377,13 +418,15 @@ pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<
         today: today.to_string(),
         tiles,
         gauges,
-        by_area: by_area_svg,
-        by_unit: by_unit_svg,
-        trend: trend_svg,
-        by_level: by_level_svg,
-        by_source: by_source_svg,
-        by_state: by_state_svg,
+        by_area: Chart { title: area_title, svg: by_area_svg },
+        by_unit: Chart { title: unit_title, svg: by_unit_svg },
+        trend: Chart { title: trend_title, svg: trend_svg },
+        by_level: Chart { title: level_title, svg: by_level_svg },
+        by_source: Chart { title: source_title, svg: by_source_svg },
+        by_state: Chart { title: state_title, svg: by_state_svg },
         most_overdue,
+        indicator_count: all_indicators.len(),
+        indicator_strip: Chart { title: targets_title, svg: indicator_strip },
         indicators,
     })
 }
