@@ -439,6 +439,7 @@ impl<'a> Generator<'a> {
             name: draft.name.clone(),
             description: draft.description.clone(),
             location: draft.location.clone(),
+            position: None,
             hazard_type,
             source,
             check_kind,

@@ -299,6 +299,8 @@ pub struct Hazard {
     pub name: String,
     pub description: String,
     pub location: Option<String>,
+    /// Where the reporter stood (WGS-84), when their device shared it.
+    pub position: Option<GeoPoint>,
     pub hazard_type: HazardType,
     pub source: HazardSource,
     pub check_kind: CheckKind,
@@ -472,6 +474,10 @@ pub struct HazardDraft {
     #[serde(default)]
     pub description: String,
     pub location: Option<String>,
+    /// Latitude in degrees (WGS-84, as a phone's location gives it); with `longitude` or not at all.
+    pub latitude: Option<String>,
+    /// Longitude in degrees (WGS-84).
+    pub longitude: Option<String>,
     /// `safety`, `process`, `electrical`, `instrument`, `fire`, `layout`, `equipment`, `other` (or the Chinese label).
     pub hazard_type: Option<String>,
     /// `self_inspection`, `inspection`, `unannounced`, `public_report`, `assigned`, `transferred`.
@@ -501,6 +507,7 @@ pub struct HazardFields {
     pub name: String,
     pub description: String,
     pub location: Option<String>,
+    pub position: Option<GeoPoint>,
     pub hazard_type: HazardType,
     pub source: Option<HazardSource>,
     pub check_kind: CheckKind,
@@ -592,6 +599,7 @@ impl HazardDraft {
                 }
             },
         };
+        let position = GeoPoint::parse(&self.latitude, &self.longitude, &mut errors);
         let (Some(level), true) = (level, errors.is_empty()) else {
             return Err(DomainError::invalid(errors));
         };
@@ -599,6 +607,7 @@ impl HazardDraft {
             name,
             description,
             location: text(&self.location),
+            position,
             hazard_type: hazard_type.unwrap_or(HazardType::Other),
             source,
             check_kind: check_kind.unwrap_or(CheckKind::Routine),
@@ -613,6 +622,39 @@ impl HazardDraft {
             found_on,
             found_by: text(&self.found_by),
         })
+    }
+}
+
+/// A point on the earth in WGS-84 degrees, kept as exact decimals (at most
+/// 7 places, about a centimetre) as the device gave them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GeoPoint {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub latitude: Decimal,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub longitude: Decimal,
+}
+
+impl GeoPoint {
+    /// Both halves or neither; each a number in its range.
+    pub fn parse(lat: &Option<String>, lon: &Option<String>, errors: &mut Vec<FieldError>) -> Option<GeoPoint> {
+        let num = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(|v| v.parse::<Decimal>().ok());
+        match (num(lat), num(lon)) {
+            (None, None) => None,
+            (Some(Some(la)), Some(Some(lo))) if la.abs() <= Decimal::from(90) && lo.abs() <= Decimal::from(180) => {
+                Some(GeoPoint { latitude: la.round_dp(7).normalize(), longitude: lo.round_dp(7).normalize() })
+            }
+            (la, lo) => {
+                if !matches!(la, Some(Some(v)) if v.abs() <= Decimal::from(90)) {
+                    errors.push(FieldError::new("latitude", "纬度应为 -90 到 90 之间的数字，并与经度一起填写", "The latitude must be a number from -90 to 90, given with the longitude"));
+                }
+                if !matches!(lo, Some(Some(v)) if v.abs() <= Decimal::from(180)) {
+                    errors.push(FieldError::new("longitude", "经度应为 -180 到 180 之间的数字，并与纬度一起填写", "The longitude must be a number from -180 to 180, given with the latitude"));
+                }
+                None
+            }
+        }
     }
 }
 
@@ -642,6 +684,7 @@ impl Hazard {
             name: String::new(),
             description: String::new(),
             location: None,
+            position: None,
             hazard_type: fields.hazard_type,
             source: finding.source,
             check_kind: fields.check_kind,
@@ -701,6 +744,9 @@ impl Hazard {
         set!(name, f.name.clone());
         set!(description, f.description.clone());
         set!(location, f.location.clone());
+        if f.position.is_some() {
+            set!(position, f.position);
+        }
         set!(hazard_type, f.hazard_type);
         if let Some(s) = f.source {
             set!(source, s);

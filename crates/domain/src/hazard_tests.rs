@@ -66,6 +66,7 @@ fn hazard(t: &Tree, found_by: &UnitPath, source: HazardSource, level: HazardLeve
         name: "消防通道堵塞".into(),
         description: "二号车间东侧消防通道堆放货物".into(),
         location: Some("二号车间东侧".into()),
+        position: None,
         hazard_type: HazardType::Fire,
         source,
         check_kind: CheckKind::Routine,

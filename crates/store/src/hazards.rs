@@ -75,7 +75,7 @@ const COLUMNS: &str = "id, num, code, campaign_id, area_id, unit_id, unit_path, 
     check_kind, level, sub_grade, manage_type, cause, cause_class, measures, funds, contingency, responsible_unit_id, responsible_person, \
     responsible_phone, deadline, deadline_rule, found_at, found_by, found_by_user_id, found_by_unit_id, assigned_by_unit_id, \
     accepting_unit_id, state, major_report_json, plan_json, rectification, submitted_at, accepted_by, closed_at, acceptance_comment, \
-    dismiss_reason, duplicate_of, listed, created_at, updated_at, version";
+    dismiss_reason, duplicate_of, listed, created_at, updated_at, version, latitude, longitude";
 
 #[derive(sqlx::FromRow)]
 struct HazardDb {
@@ -126,6 +126,8 @@ struct HazardDb {
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
     version: i64,
+    latitude: Option<String>,
+    longitude: Option<String>,
 }
 
 fn corrupt(what: &str, v: &str) -> StoreError {
@@ -258,6 +260,13 @@ fn assemble(
             name: r.name,
             description: r.description,
             location: r.location,
+            position: match (r.latitude.as_deref(), r.longitude.as_deref()) {
+                (Some(la), Some(lo)) => Some(GeoPoint {
+                    latitude: Decimal::from_str(la).map_err(|_| corrupt("latitude", la))?,
+                    longitude: Decimal::from_str(lo).map_err(|_| corrupt("longitude", lo))?,
+                }),
+                _ => None,
+            },
             hazard_type: vocab(HazardType::parse, "type", &r.hazard_type)?,
             source: vocab(HazardSource::parse, "source", &r.source)?,
             check_kind: vocab(CheckKind::parse, "check kind", &r.check_kind)?,
@@ -351,6 +360,8 @@ fn bind_hazard(args: &mut Args, h: &Hazard) -> Result<()> {
         P::Ts(Ts(h.created_at)),
         P::Ts(Ts(h.updated_at)),
         P::Int(h.version),
+        P::OText(h.position.map(|p| p.latitude.to_string())),
+        P::OText(h.position.map(|p| p.longitude.to_string())),
     ];
     args.params.extend(vals);
     Ok(())

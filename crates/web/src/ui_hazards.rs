@@ -178,6 +178,11 @@ pub struct ReportForm {
     description: String,
     #[serde(default)]
     location: String,
+    /// Filled by the page's script when the user shares their position.
+    #[serde(default)]
+    latitude: String,
+    #[serde(default)]
+    longitude: String,
     #[serde(default)]
     hazard_type: String,
     #[serde(default)]
@@ -309,6 +314,8 @@ pub async fn hazard_create(State(s): State<AppState>, user: PageUser, posted: Po
         name: f.name.clone(),
         description: f.description.clone(),
         location: none_if_empty(&f.location),
+        latitude: none_if_empty(&f.latitude),
+        longitude: none_if_empty(&f.longitude),
         hazard_type: none_if_empty(&f.hazard_type),
         source: none_if_empty(&f.source),
         level: none_if_empty(&f.level),

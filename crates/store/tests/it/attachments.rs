@@ -29,6 +29,7 @@ fn hazard(num: i64, firm: &Unit, state: HazardState) -> Hazard {
         name: "配电箱门缺失".into(),
         description: "二号车间配电箱无门，带电部位裸露".into(),
         location: None,
+        position: None,
         hazard_type: HazardType::Electrical,
         source: HazardSource::SelfInspection,
         check_kind: CheckKind::Routine,
