@@ -14,6 +14,7 @@ mod workbench;
 
 mod audit;
 mod auth_flows;
+mod browser;
 mod campaign_api;
 mod hazard_api;
 mod i18n;
