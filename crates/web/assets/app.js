@@ -38,3 +38,246 @@
     setTimeout(function () { el.remove(); }, kind === "error" ? 12000 : 5000);
   };
 })();
+
+// The hazard report form on a phone in a workshop: the draft's text is kept
+// on the device as it is typed (localStorage); a report sent while the
+// network is down waits, photos and all, in an outbox on the device
+// (IndexedDB) and is sent when the network returns, from whichever page is
+// open. Each report carries its submission key, so sending it twice
+// registers it once.
+(function () {
+  "use strict";
+  var english = document.documentElement.lang.indexOf("en") === 0;
+  function t(zh, en) { return english ? en : zh; }
+  function toast(text, kind, rid) { if (window.bihuanToast) window.bihuanToast(text, kind, rid); }
+  var DB = "bihuan", STORE = "outbox";
+
+  function openDb() {
+    return new Promise(function (resolve, reject) {
+      if (!window.indexedDB) { reject(new Error("no IndexedDB")); return; }
+      var req = indexedDB.open(DB, 1);
+      req.onupgradeneeded = function () {
+        var db = req.result;
+        if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE, { keyPath: "id", autoIncrement: true });
+      };
+      req.onsuccess = function () { resolve(req.result); };
+      req.onerror = function () { reject(req.error); };
+    });
+  }
+  function tx(store, mode, work) {
+    return openDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var t = db.transaction(store, mode), s = t.objectStore(store), out;
+        var r = work(s);
+        if (r) r.onsuccess = function () { out = r.result; };
+        t.oncomplete = function () { resolve(out); };
+        t.onerror = function () { reject(t.error); };
+        t.onabort = function () { reject(t.error); };
+      });
+    });
+  }
+  function all() { return tx(STORE, "readonly", function (s) { return s.getAll(); }); }
+  function put(entry) { return tx(STORE, "readwrite", function (s) { return s.put(entry); }); }
+  function remove(id) { return tx(STORE, "readwrite", function (s) { return s.delete(id); }); }
+
+  function newKey() {
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+  function currentCsrf() {
+    var i = document.querySelector("input[name=csrf]");
+    return i ? i.value : "";
+  }
+  function isHazardPage(url) { return /\/hazards\/[0-9a-f-]{36}/.test(url); }
+
+  // Sends one queued report. Resolves "sent", "login", "failed" or rejects on a network error.
+  function send(entry) {
+    var fd = new FormData();
+    entry.fields.forEach(function (kv) { fd.append(kv[0], kv[0] === "csrf" ? (currentCsrf() || kv[1]) : kv[1]); });
+    entry.files.forEach(function (kf) { fd.append(kf[0], kf[1], kf[1].name); });
+    return fetch(entry.url, { method: "POST", body: fd, credentials: "same-origin" }).then(function (r) {
+      if (isHazardPage(r.url)) { entry.sentTo = r.url; return "sent"; }
+      if (r.url.indexOf("/login") >= 0) return "login";
+      entry.error = r.status + "";
+      entry.requestId = r.headers.get("x-request-id") || "";
+      return "failed";
+    });
+  }
+
+  var flushing = false;
+  function flush() {
+    if (flushing || !navigator.onLine || !currentCsrf()) return Promise.resolve();
+    flushing = true;
+    return all().then(function (entries) {
+      var chain = Promise.resolve();
+      entries.filter(function (e) { return !e.error; }).forEach(function (e) {
+        chain = chain.then(function () {
+          return send(e).then(function (outcome) {
+            if (outcome === "sent") {
+              toast(t("离线登记的隐患已发送：", "Report sent from the outbox: ") + e.title, "ok");
+              return remove(e.id);
+            }
+            if (outcome === "failed") {
+              toast(t("待发送的隐患未能登记，请打开登记页查看：", "A report in the outbox was refused; open the report page: ") + e.title, "error", e.requestId);
+              return put(e);
+            }
+            return undefined;
+          });
+        });
+      });
+      return chain;
+    }).catch(function () { /* still offline: try again later */ }).then(function () {
+      flushing = false;
+      showOutbox();
+    });
+  }
+
+  var box = document.querySelector("[data-outbox]");
+  function showOutbox() {
+    if (!box) return Promise.resolve();
+    return all().then(function (entries) {
+      box.hidden = entries.length === 0;
+      var list = box.querySelector("ul");
+      var count = box.querySelector("[data-outbox-count]");
+      if (count) count.textContent = entries.length;
+      list.textContent = "";
+      entries.forEach(function (e) {
+        var li = document.createElement("li");
+        var name = document.createElement("strong");
+        name.textContent = e.title;
+        li.appendChild(name);
+        var meta = document.createElement("span");
+        meta.className = "muted small";
+        meta.textContent = " " + new Date(e.savedAt).toLocaleString(english ? "en-US" : "zh-CN") + " · " +
+          (e.error ? t("被拒绝（" + e.error + "）", "refused (" + e.error + ")") + (e.requestId ? " · " + t("请求编号", "Request id") + " " + e.requestId : "") : t("等待网络", "waiting for the network"));
+        li.appendChild(meta);
+        var retry = document.createElement("button");
+        retry.type = "button"; retry.className = "link"; retry.textContent = t("重新发送", "Send again");
+        retry.addEventListener("click", function () { delete e.error; put(e).then(flush); });
+        var drop = document.createElement("button");
+        drop.type = "button"; drop.className = "link"; drop.textContent = t("删除", "Delete");
+        drop.addEventListener("click", function () {
+          if (window.confirm(t("删除这条未发送的登记？", "Delete this unsent report?"))) remove(e.id).then(showOutbox);
+        });
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(retry);
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(drop);
+        list.appendChild(li);
+      });
+    }).catch(function () { box.hidden = true; });
+  }
+
+  window.addEventListener("online", flush);
+  flush();
+  // A phone may not say when the network is back: try again every half minute.
+  setInterval(flush, 30000);
+
+  var form = document.querySelector("form[data-draft]");
+  if (!form) return;
+  var draftKey = "bihuan:draft:" + form.getAttribute("data-draft");
+  var skip = { csrf: true };
+  function textFields() {
+    var out = [];
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || skip[el.name] || el.type === "file" || el.type === "submit" || el.type === "button") return;
+      if ((el.type === "radio" || el.type === "checkbox") && !el.checked) return;
+      out.push([el.name, el.value]);
+    });
+    return out;
+  }
+  function fileFields() {
+    var out = [];
+    form.querySelectorAll("input[type=file]").forEach(function (el) {
+      Array.prototype.forEach.call(el.files || [], function (f) { out.push([el.name, f]); });
+    });
+    return out;
+  }
+  function saveDraft() {
+    try { localStorage.setItem(draftKey, JSON.stringify({ savedAt: Date.now(), fields: textFields() })); } catch (e) { /* full or private mode */ }
+  }
+  function clearDraft() {
+    try { localStorage.removeItem(draftKey); } catch (e) { /* ignore */ }
+  }
+  var notice = form.querySelector("[data-draft-notice]");
+  // Restore a draft into an untouched form (not over a form the server sent back with errors).
+  var saved = null;
+  try { saved = JSON.parse(localStorage.getItem(draftKey) || "null"); } catch (e) { saved = null; }
+  if (saved && !form.querySelector(".error-summary")) {
+    var hasText = saved.fields.some(function (kv) { return kv[0] !== "submission_key" && kv[1] && kv[0] !== "level" && kv[0] !== "manage_type"; });
+    if (hasText) {
+      saved.fields.forEach(function (kv) {
+        var els = form.querySelectorAll("[name='" + kv[0] + "']");
+        els.forEach(function (el) {
+          if (el.type === "radio" || el.type === "checkbox") el.checked = el.value === kv[1];
+          else el.value = kv[1];
+        });
+      });
+      if (notice) {
+        notice.hidden = false;
+        notice.querySelector("[data-draft-time]").textContent = new Date(saved.savedAt).toLocaleString(english ? "en-US" : "zh-CN");
+      }
+    }
+  }
+  if (notice) notice.querySelector("button").addEventListener("click", function () {
+    clearDraft();
+    form.reset();
+    var k = form.querySelector("[name=submission_key]");
+    if (k) k.value = newKey();
+    notice.hidden = true;
+  });
+  form.addEventListener("input", saveDraft);
+  form.addEventListener("change", saveDraft);
+
+  // The position, when the device shares it (only offered on https or localhost).
+  var geo = form.querySelector("[data-geo]");
+  if (geo && navigator.geolocation && window.isSecureContext) {
+    geo.hidden = false;
+    var status = geo.querySelector("[data-geo-status]");
+    geo.querySelector("[data-geo-button]").addEventListener("click", function () {
+      status.textContent = t("正在定位…", "Locating…");
+      navigator.geolocation.getCurrentPosition(function (p) {
+        form.querySelector("[name=latitude]").value = p.coords.latitude.toFixed(7);
+        form.querySelector("[name=longitude]").value = p.coords.longitude.toFixed(7);
+        status.textContent = t("已记录位置", "Position recorded") + " " + p.coords.latitude.toFixed(5) + ", " + p.coords.longitude.toFixed(5) + " (±" + Math.round(p.coords.accuracy) + " m)";
+        saveDraft();
+      }, function () {
+        status.textContent = t("未能定位（未授权或信号弱），可在“具体位置”中说明", "No position (not allowed or weak signal); describe the place under Location");
+      }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    });
+  }
+
+  function queue() {
+    var title = (form.querySelector("[name=name]") || {}).value || t("（未命名）", "(untitled)");
+    var entry = { url: form.getAttribute("action"), fields: textFields().concat([["csrf", currentCsrf()]]), files: fileFields(), title: title, savedAt: Date.now() };
+    return put(entry).then(function () {
+      clearDraft();
+      if (notice) notice.hidden = true;
+      form.reset();
+      var k = form.querySelector("[name=submission_key]");
+      if (k) k.value = newKey();
+      toast(t("网络不可用：这条登记已保存在本机，联网后自动发送。", "No network: this report is kept on this device and will be sent when the network returns."), "ok");
+      return showOutbox();
+    });
+  }
+
+  form.addEventListener("submit", function (e) {
+    if (!window.indexedDB || !window.fetch) return; // the plain form post
+    e.preventDefault();
+    var button = form.querySelector("button[type=submit]");
+    if (button) button.disabled = true;
+    var done = function () { if (button) button.disabled = false; };
+    if (!navigator.onLine) { queue().catch(function () { toast(t("无法保存到本机", "Could not keep the report on this device"), "error"); }).then(done); return; }
+    fetch(form.getAttribute("action"), { method: "POST", body: new FormData(form), credentials: "same-origin" }).then(function (r) {
+      if (isHazardPage(r.url)) { clearDraft(); location.href = r.url; return undefined; }
+      // The server sent the form back (what to correct), or a login page: show it as sent.
+      return r.text().then(function (html) { document.open(); document.write(html); document.close(); });
+    }, function () {
+      return queue();
+    }).catch(function () { toast(t("提交失败，请稍后重试", "Sending failed; try again later"), "error"); }).then(done);
+  });
+  showOutbox();
+})();

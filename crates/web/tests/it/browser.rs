@@ -654,3 +654,85 @@ async fn sqlite_browser_hazard_loop_on_a_phone() {
     let _one = ONE_BROWSER.lock().await;
     crate::harness::on_sqlite(|app| in_browser("hazard_loop_on_a_phone", PHONE, app, hazard_loop_on_a_phone)).await
 }
+
+/// Waits until `script` returns true.
+async fn until(b: &Browser, script: &str, what: &str) {
+    let started = Instant::now();
+    while b.js(script).await != json!(true) {
+        if started.elapsed() > WAIT {
+            panic!("{}", b.failure(&format!("waited in vain: {what}")).await);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn network(b: &Browser, online: bool) {
+    b.c.issue_cmd(Cdp("Network.enable", json!({}))).await.expect("Network.enable");
+    b.c.issue_cmd(Cdp(
+        "Network.emulateNetworkConditions",
+        json!({ "offline": !online, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
+    ))
+    .await
+    .expect("network conditions");
+}
+
+/// A report drafted in a workshop without network: the draft survives
+/// leaving the page; sending it while offline keeps it, photo and all, on
+/// the phone; when the network returns it is sent, once.
+async fn offline_report_on_a_phone(app: TestApp, b: Browser) {
+    let accounts = demo_accounts(&app).await;
+    let firm = app.svc.user_by_name("demo-enterprise").await.unwrap().unwrap().unit_id.to_string();
+    let office = app.svc.user_by_name("demo-office").await.unwrap().unwrap().id;
+    let token = crate::world::token(&app, office).await;
+    let photos = tempfile::tempdir().unwrap();
+    let photo = photos.path().join("before.png");
+    std::fs::write(&photo, crate::matrix_png()).unwrap();
+    let named = |app: TestApp, token: String| async move {
+        let r = app.get("/api/v1/hazards?q=%E6%B0%A8%E6%B0%94&limit=50", Cred::Bearer(&token)).await.json();
+        r["items"].as_array().unwrap().iter().filter(|h| h["name"] == "液氨储罐区氨气报警仪失灵").cloned().collect::<Vec<Value>>()
+    };
+
+    b.login("demo-inspector", &accounts["demo-inspector"].1).await;
+    b.goto("/hazards/new").await;
+    b.choose("#unit", &firm).await;
+    b.fill("#name", "液氨储罐区氨气报警仪失灵").await;
+    b.fill("#description", "报警仪测试无响应").await;
+    // Leaving the page and coming back brings the draft back.
+    b.goto("/").await;
+    b.goto("/hazards/new").await;
+    b.find("[data-draft-notice]:not([hidden])").await;
+    let name = b.find("#name").await.prop("value").await.unwrap().unwrap_or_default();
+    b.check(name == "液氨储罐区氨气报警仪失灵", &format!("the draft's name came back as {name:?}")).await;
+    b.shot("draft-restored").await;
+
+    // The network drops; the report is kept on the phone.
+    network(&b, false).await;
+    until(&b, "return navigator.onLine === false", "the page to know it is offline").await;
+    b.attach("#before", &photo).await;
+    b.find("#hazard-form button[type=submit]").await.click().await.unwrap();
+    until(&b, "return !document.querySelector('[data-outbox]').hidden && document.querySelector('[data-outbox-count]').textContent === '1'", "the report in the outbox").await;
+    b.check(b.js("return document.querySelector('#name').value").await == json!(""), "the form is empty for the next report").await;
+    b.shot("kept-offline").await;
+    assert!(named(app.clone(), token.clone()).await.is_empty(), "nothing reached the server while offline");
+
+    // The network returns: the report is sent, once, with its photo.
+    network(&b, true).await;
+    until(&b, "return document.querySelector('[data-outbox]').hidden", "the outbox to empty").await;
+    b.shot("sent-when-online").await;
+    let found = named(app.clone(), token.clone()).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    let id = found[0]["id"].as_str().unwrap().to_string();
+    let files = app.get(&format!("/api/v1/hazards/{id}/attachments"), Cred::Bearer(&token)).await.json();
+    assert_eq!(files.as_array().map(Vec::len), Some(1), "the photo went with it: {files}");
+    // Another page load sends nothing again.
+    b.goto("/").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(named(app.clone(), token.clone()).await.len(), 1);
+    b.logout().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_browser_offline_report_on_a_phone() {
+    let _one = ONE_BROWSER.lock().await;
+    crate::harness::on_sqlite(|app| in_browser("offline_report_on_a_phone", PHONE, app, offline_report_on_a_phone)).await
+}
