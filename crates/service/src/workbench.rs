@@ -110,6 +110,8 @@ impl Service {
             let total = if (items.len() as i64) < QUEUE_ITEMS { items.len() as i64 } else { self.count_hazards(ctx, &f).await? };
             queues.push(HazardQueue { queue: q, total, items });
         }
+        // What has work in it comes first; the role's order otherwise.
+        queues.sort_by_key(|q| q.total == 0);
         let all = self.hazard_stats(ctx, &HazardFilter::default(), None).await?;
         let mf = MeasureFilter { overdue: Some(true), sort: MeasureSort::Deadline, limit: QUEUE_ITEMS, ..Default::default() };
         let (measures, _) = self.list_measures(ctx, &mf).await?;

@@ -424,6 +424,10 @@ struct HazardPage {
     typed: std::collections::HashMap<String, String>,
     /// The action whose form failed (kept open).
     failed: String,
+    /// Units the hazard may be assigned to (id, name).
+    responsible_units: Vec<(String, String)>,
+    /// The unit chosen now: the one it is assigned to, or its own.
+    responsible_unit: String,
 }
 
 impl HazardPage {
@@ -573,6 +577,15 @@ async fn hazard_view(
     let h = &d.hazard;
     let plan = h.plan.clone().unwrap_or_default();
     let report = h.major_report.clone().unwrap_or_default();
+    let responsible_units = if d.actions.contains(&bihuan_domain::hazard::HazardOp::Assign) {
+        responsible_choices(s, user, &h.unit).await
+    } else {
+        Vec::new()
+    };
+    let responsible_unit = match typed.get("responsible_unit_id") {
+        "" => h.responsible_unit.as_ref().unwrap_or(&h.unit).id.to_string(),
+        chosen => chosen.to_string(),
+    };
     let page = HazardPage {
         nav: nav(user),
         flash,
@@ -591,9 +604,33 @@ async fn hazard_view(
         documents,
         typed: typed.fields.iter().cloned().collect(),
         failed: typed.get("action").to_string(),
+        responsible_units,
+        responsible_unit,
         d,
     };
     (status, render(&page)).into_response()
+}
+
+/// Whom a hazard may be assigned to (the rule: its own unit, a unit above
+/// it or one below it), as the assigning user sees the units: its own unit
+/// first, then those above it from the nearest, then those below it.
+async fn responsible_choices(s: &AppState, user: &PageUser, unit: &bihuan_domain::model::UnitRef) -> Vec<(String, String)> {
+    use bihuan_store::units::UnitFilter;
+    let ctx = user.0.ctx();
+    let mut out: Vec<(String, String)> = vec![(unit.id.to_string(), unit.name.clone())];
+    for id in unit.path.ids().iter().rev().skip(1) {
+        if let Ok(u) = s.svc.get_unit(&ctx, *id).await {
+            out.push((u.id.to_string(), u.name));
+        }
+    }
+    let below = UnitFilter { within: Some(unit.path.clone()), limit: 100, ..Default::default() };
+    for u in s.svc.list_units(&ctx, &below).await.unwrap_or_default() {
+        let id = u.id.to_string();
+        if !out.iter().any(|(k, _)| *k == id) {
+            out.push((id, u.name));
+        }
+    }
+    out
 }
 
 pub async fn hazard_page(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> Response {
@@ -615,6 +652,8 @@ pub struct ActionForm {
     reason: String,
     #[serde(default)]
     rectification: String,
+    #[serde(default)]
+    responsible_unit_id: String,
     #[serde(default)]
     responsible_person: String,
     #[serde(default)]
@@ -663,6 +702,7 @@ impl ActionForm {
             comment: opt(&self.comment),
             reason: opt(&self.reason),
             rectification: opt(&self.rectification),
+            responsible_unit_id: opt(&self.responsible_unit_id),
             responsible_person: opt(&self.responsible_person),
             responsible_phone: opt(&self.responsible_phone),
             deadline: opt(&self.deadline),

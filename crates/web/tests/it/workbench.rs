@@ -114,6 +114,29 @@ async fn workbench(app: TestApp) {
     assert_eq!(lq.iter().map(|q| q.0.as_str()).collect::<Vec<_>>(), ["overdue", "listed", "measures"], "a leader acts on nothing; sees what is late");
     assert_eq!(count_of(&lq, "overdue"), 1);
 
+    // The page's assign form can name another responsible unit (one above
+    // or below the hazard's): the village then finds the hazard on its own
+    // workbench.
+    let ajs = village;
+    user(&app, "w-ajs", Role::Locality, ajs).await;
+    let page = page_in(&app, &format!("/hazards/{}", ids[2]), &office, "zh-CN").await;
+    assert!(page.contains(&format!("<option value=\"{ajs}\"")), "the village is offered as the responsible unit");
+    let version = app.get(&format!("/api/v1/hazards/{}", ids[2]), Cred::Session(&office)).await.json()["hazard"]["version"].to_string();
+    let r = app
+        .form(
+            &format!("/hazards/{}/act", ids[2]),
+            Some(&office),
+            &[("action", "assign"), ("version", &version), ("responsible_unit_id", &ajs.to_string()), ("responsible_person", "李站长"), ("deadline_days", "5"), ("deadline_basis", "working")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let h = app.get(&format!("/api/v1/hazards/{}", ids[2]), Cred::Session(&office)).await.json();
+    assert_eq!(h["hazard"]["responsible_unit"]["id"], ajs.to_string(), "{h}");
+    let dept = app.login("w-ajs", PASSWORD).await;
+    let dq = queues(&page_in(&app, "/", &dept, "zh-CN").await);
+    assert_eq!(count_of(&dq, "to_rectify"), 1, "{dq:?}");
+    assert_eq!(dq[0].0, "to_rectify", "work waiting comes first: {dq:?}");
+
     // In English the page is English throughout, apart from the data.
     let en = page_in(&app, "/", &office, "en").await;
     for want in ["Workbench", "To assign", "To accept", "Extensions to decide", "Overdue", "lang=\"en-US\""] {
