@@ -255,7 +255,9 @@ pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<
         .iter()
         .map(|g| {
             let id = (!g.tally.key.is_empty()).then(|| g.tally.key.clone());
-            let mut b = Bar::new(label(g), count(g.tally.total - g.tally.dismissed)).tone(Tone::Neutral);
+            // Area names are the campaign plan's own words (the English label is only its code).
+            let name = if id.is_some() { g.label.clone() } else { label(g) };
+            let mut b = Bar::new(name, count(g.tally.total - g.tally.dismissed)).tone(Tone::Neutral);
             if let Some(id) = &id {
                 b = b.href(links.list(&format!("area_id={id}")));
             }

@@ -736,3 +736,67 @@ async fn sqlite_browser_offline_report_on_a_phone() {
     let _one = ONE_BROWSER.lock().await;
     crate::harness::on_sqlite(|app| in_browser("offline_report_on_a_phone", PHONE, app, offline_report_on_a_phone)).await
 }
+
+/// The cockpit's figures as the page shows them: label → (number, link).
+async fn cockpit_tiles(b: &Browser) -> Value {
+    b.js(
+        "var out = {}; document.querySelectorAll('.tiles > div').forEach(function (d) { \
+           var a = d.querySelector('dd a'); \
+           out[d.querySelector('dt').textContent.trim()] = [parseInt(a.textContent.replace(/,/g, ''), 10), a.getAttribute('href')]; }); \
+         return out;",
+    )
+    .await
+}
+
+/// The leader opens the cockpit: its figures are the API's, a figure leads
+/// to a list of as many hazards, and the page switches to English and back.
+async fn cockpit_and_languages(app: TestApp, b: Browser) {
+    let accounts = demo_accounts(&app).await;
+    let leader = app.svc.user_by_name("demo-leader").await.unwrap().unwrap().id;
+    let token = crate::world::token(&app, leader).await;
+    b.login("demo-leader", &accounts["demo-leader"].1).await;
+    b.goto("/cockpit").await;
+    b.shot("cockpit").await;
+    let tiles = cockpit_tiles(&b).await;
+    let api = app.get("/api/v1/hazards/stats", Cred::Bearer(&token)).await.json();
+    for (label, field) in [("隐患总数", "total"), ("已销号", "closed"), ("未销号", "open"), ("逾期未整改", "overdue"), ("重大隐患", "major"), ("挂牌督办", "listed")] {
+        b.check(tiles[label][0] == api["total"][field], &format!("cockpit {label} {} but the API's {field} is {}", tiles[label][0], api["total"][field])).await;
+    }
+    let rate = api["total"]["rectification_rate"].as_str().unwrap_or("—").to_string();
+    let svg_text = b.js("return document.querySelector('.gauges').textContent").await;
+    b.check(svg_text.as_str().unwrap_or_default().contains(&rate), &format!("the rectification rate {rate} is not on the gauge: {svg_text}")).await;
+    // The open figure leads to the open hazards, as many as it says.
+    let open = tiles["未销号"][0].as_i64().unwrap_or(-1);
+    b.find(".tiles a[href*='state=open']").await.click().await.unwrap();
+    until(&b, "return location.pathname === '/hazards' && document.readyState === 'complete'", "the list behind the open figure").await;
+    let rows = b.js("return document.querySelectorAll('table.hazards tbody tr').length").await.as_i64().unwrap_or(-1);
+    b.check(rows == open, &format!("the open figure says {open}, its list shows {rows} rows")).await;
+    b.shot("open-hazards").await;
+
+    // To English and back, from the header.
+    b.goto("/cockpit").await;
+    b.submit("header.top form.lang button").await;
+    b.check(b.js("return document.documentElement.lang").await == json!("en-US"), "English after the switch").await;
+    b.check(b.path().await == "/cockpit", "the switch comes back to the same page").await;
+    let nav = b.js("return document.querySelector('header.top nav').textContent").await;
+    let nav = nav.as_str().unwrap_or_default().to_string();
+    b.check(nav.contains("Cockpit") && !nav.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), &format!("the English header reads {nav:?}")).await;
+    let heading = b.js("return document.querySelector('h1').textContent").await;
+    b.check(heading.as_str().unwrap_or_default().starts_with("Cockpit"), &format!("the English heading is {heading}")).await;
+    b.shot("cockpit-in-english").await;
+    let en_tiles = cockpit_tiles(&b).await;
+    b.check(en_tiles["Overdue"][0] == tiles["逾期未整改"][0], "the same figures in English").await;
+    // The choice is the user's: a new login keeps it.
+    b.logout().await;
+    b.login("demo-leader", &accounts["demo-leader"].1).await;
+    b.check(b.js("return document.documentElement.lang").await == json!("en-US"), "English again after logging in").await;
+    b.submit("header.top form.lang button").await;
+    b.check(b.js("return document.documentElement.lang").await == json!("zh-CN"), "Chinese after switching back").await;
+    b.shot("back-in-chinese").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_browser_cockpit_and_languages() {
+    let _one = ONE_BROWSER.lock().await;
+    crate::harness::on_sqlite(|app| in_browser("cockpit_and_languages", DESKTOP, app, cockpit_and_languages)).await
+}
