@@ -281,3 +281,42 @@
   });
   showOutbox();
 })();
+
+// Lists: the columns a user hides stay hidden on this device; forms show
+// that they are being sent and cannot be sent twice by a double tap.
+(function () {
+  "use strict";
+  document.querySelectorAll("details[data-columns]").forEach(function (box) {
+    var key = "bihuan:columns:" + box.getAttribute("data-columns");
+    var table = document.querySelector(".table-wrap table");
+    if (!table) return;
+    var hidden = [];
+    try { hidden = JSON.parse(localStorage.getItem(key) || "[]"); } catch (e) { hidden = []; }
+    function apply() {
+      box.querySelectorAll("input[type=checkbox]").forEach(function (c) {
+        c.checked = hidden.indexOf(c.value) < 0;
+        table.classList.toggle("hide-" + c.value, !c.checked);
+      });
+    }
+    box.hidden = false;
+    apply();
+    box.addEventListener("change", function () {
+      hidden = [];
+      box.querySelectorAll("input[type=checkbox]").forEach(function (c) { if (!c.checked) hidden.push(c.value); });
+      try { localStorage.setItem(key, JSON.stringify(hidden)); } catch (e) { /* private mode */ }
+      apply();
+    });
+  });
+  document.querySelectorAll("form[method=post]:not([data-draft])").forEach(function (f) {
+    f.addEventListener("submit", function (e) {
+      if (e.defaultPrevented) return;
+      var b = f.querySelector("button[type=submit], button:not([type])");
+      if (!b) return;
+      setTimeout(function () { b.disabled = true; b.setAttribute("aria-busy", "true"); b.classList.add("busy"); }, 0);
+    });
+  });
+  // Back to a page kept in memory: its buttons work again.
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted) document.querySelectorAll("button.busy").forEach(function (b) { b.disabled = false; b.removeAttribute("aria-busy"); b.classList.remove("busy"); });
+  });
+})();

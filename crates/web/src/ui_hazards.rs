@@ -108,6 +108,30 @@ struct ListPage {
     error: Option<String>,
     /// The query string without `after`, for the next-page link.
     query_string: String,
+    areas: Vec<(String, String)>,
+    sources: Vec<(&'static str, &'static str)>,
+    /// Conditions the filter bar has no control for (from a workbench or
+    /// cockpit link), kept as hidden fields so that filtering again keeps them.
+    kept: Vec<(&'static str, String)>,
+    /// The unit the list is narrowed to, by name.
+    within_name: Option<String>,
+    /// The columns a user may hide (the name always shows).
+    columns: Vec<(&'static str, &'static str)>,
+}
+
+/// The rectification areas of the campaigns the user sees: (id, label).
+async fn campaign_areas(s: &AppState, user: &PageUser) -> Vec<(String, String)> {
+    let mut areas = Vec::new();
+    if let Ok(campaigns) = s.svc.list_campaigns(&user.0.ctx()).await {
+        for c in campaigns {
+            if let Ok(full) = s.svc.campaign(&user.0.ctx(), c.id).await {
+                for a in full.areas {
+                    areas.push((a.id.to_string(), area_label(a.short_name.as_deref().unwrap_or(&a.name), &c.title)));
+                }
+            }
+        }
+    }
+    areas
 }
 
 /// The choices of a vocabulary: code and label in the request's language.
@@ -134,7 +158,38 @@ pub async fn hazards_page(State(s): State<AppState>, user: PageUser, Query(mut q
         can_report: role != bihuan_domain::role::Role::Leader,
         error: None,
         query_string: String::new(),
+        areas: campaign_areas(&s, &user).await,
+        sources: options(HazardSource::ALL, HazardSource::as_str, HazardSource::label),
+        kept: [
+            ("within", q.within.clone()),
+            ("responsible_unit_id", q.responsible_unit_id.clone()),
+            ("extension_pending", q.extension_pending.map(|b| b.to_string())),
+            ("hazard_type", q.hazard_type.clone()),
+            ("manage_type", q.manage_type.clone()),
+            ("campaign_id", q.campaign_id.clone()),
+            ("deadline_from", q.deadline_from.clone()),
+            ("deadline_to", q.deadline_to.clone()),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.filter(|v| !v.trim().is_empty()).map(|v| (k, v)))
+        .collect(),
+        within_name: None,
+        columns: vec![
+            ("code", tr("编号", "Code")),
+            ("unit", tr("所在单位", "Unit")),
+            ("level", tr("等级", "Level")),
+            ("state", tr("状态", "Status")),
+            ("deadline", tr("整改期限", "Deadline")),
+            ("found", tr("发现时间", "Found")),
+        ],
     };
+    if let Some(id) = q.within.as_deref().and_then(bihuan_domain::ids::UnitId::parse) {
+        page.within_name = s.svc.get_unit(&ctx, id).await.ok().map(|u| u.name);
+    }
+    // A state list the select has no option for (assigned,rectifying) is kept as it is.
+    if let Some(st) = q.state.clone().filter(|st| st.contains(',')) {
+        page.kept.push(("state", st));
+    }
     let filter = match q.filter(&s, &ctx).await {
         Ok(f) => f,
         Err(e) => {
@@ -243,16 +298,7 @@ async fn report_view(s: &AppState, user: &PageUser, mut form: ReportForm, errors
     }
     let units = reportable_units(s, user).await;
     let choose_unit = units.len() <= 300;
-    let mut areas = Vec::new();
-    if let Ok(campaigns) = s.svc.list_campaigns(&user.0.ctx()).await {
-        for c in campaigns {
-            if let Ok(full) = s.svc.campaign(&user.0.ctx(), c.id).await {
-                for a in full.areas {
-                    areas.push((a.id.to_string(), area_label(a.short_name.as_deref().unwrap_or(&a.name), &c.title)));
-                }
-            }
-        }
-    }
+    let areas = campaign_areas(s, user).await;
     let page = ReportPage {
         nav: nav(user),
         flash: None,

@@ -188,7 +188,7 @@ async fn hazard_and_measure_pages_in_english(app: TestApp) {
     let r = page_en(&app, "/hazards", &office).await;
     assert_eq!(r.status, StatusCode::OK);
     check("the hazard list", &r.text(), &["Hazard list", "Report a hazard", "Rectification rate", "Major hazards", "Newest first", "Open (all)",
-        "Awaiting acceptance", r#"data-label="Level""#, r#"class="nowrap" data-label="Status""#, "1 day overdue", "2 days overdue", "Data for national reporting (JSON)"]);
+        "Awaiting acceptance", r#"data-label="Level""#, r#"class="nowrap col-state" data-label="Status""#, "1 day overdue", "2 days overdue", "Data for national reporting (JSON)"]);
     let r = page_en(&app, &format!("/hazards/{general}?done=plan"), &boss).await;
     assert_eq!(r.status, StatusCode::OK);
     check("a hazard", &r.text(), &["Rectification plan saved", "General hazard", "Fix by a deadline", "1 day overdue", "Person responsible",

@@ -93,6 +93,12 @@ async fn workbench(app: TestApp) {
     assert!(home.contains("叉车司机无证上岗"), "the hazard to assign is on the office's workbench");
     counts_match_lists(&app, &office, &qs).await;
 
+    // The list behind a queue keeps the queue's conditions when filtered again.
+    let (_, _, href) = qs.iter().find(|q| q.0 == "to_rectify").unwrap().clone();
+    let list = page_in(&app, &href, &office, "zh-CN").await;
+    assert!(list.contains(r#"<input type="hidden" name="responsible_unit_id""#), "the responsible unit is kept");
+    assert!(list.contains(r#"<input type="hidden" name="state" value="assigned,rectifying">"#), "the states are kept");
+
     let mine = queues(&page_in(&app, "/", &boss, "zh-CN").await);
     assert_eq!(count_of(&mine, "to_rectify"), 1, "{mine:?}");
     counts_match_lists(&app, &boss, &mine).await;
