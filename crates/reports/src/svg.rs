@@ -356,6 +356,20 @@ fn open_link(out: &mut String, href: Option<&str>) -> bool {
     }
 }
 
+/// Opens a link for the pointer only, when there is a (safe) `href`: a mark
+/// (a bar's part, a strip's segment) whose list a link with words also
+/// opens. Kept out of the tab order and from screen readers, it adds no
+/// nameless stop, nor one too small to show its focus, for keyboard users.
+fn open_pointer_link(out: &mut String, href: Option<&str>) -> bool {
+    match safe_href(href) {
+        Some(h) => {
+            let _ = write!(out, "<a href=\"{}\" tabindex=\"-1\" aria-hidden=\"true\">", escape(h));
+            true
+        }
+        None => false,
+    }
+}
+
 fn close_link(out: &mut String, opened: bool) {
     if opened {
         out.push_str("</a>");

@@ -2,7 +2,7 @@
 
 use super::{
     FONT, INK, LegendItem, N, PAD, Swatch, TINT, Tone, WIDTH, close, close_link, escape, fraction, group_thousands,
-    legend, len, no_data, open, open_link, text_width, title_el, truncate,
+    legend, len, no_data, open, open_link, open_pointer_link, text_width, title_el, truncate,
 };
 use std::fmt::Write as _;
 
@@ -175,7 +175,8 @@ pub fn bar_chart(chart: &BarChart) -> String {
             Some(part) => {
                 close_link(&mut out, linked);
                 let part_len = bar_max * fraction(u128::from(part.value), max);
-                let part_linked = open_link(&mut out, part.href.as_deref());
+                // The part's number at the bar's end links to the same list.
+                let part_linked = open_pointer_link(&mut out, part.href.as_deref());
                 let _ = write!(
                     out,
                     "<rect class=\"bh-part\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{BAR}\" rx=\"2\" fill=\"{}\"/>",

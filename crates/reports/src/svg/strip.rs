@@ -3,7 +3,7 @@
 
 use super::{
     LegendItem, N, PAD, SMALL, Swatch, Tone, WIDTH, close, close_link, escape, fraction, group_thousands, legend, len,
-    no_data, open, open_link, per_mille, percent_text, text_width, title_el,
+    no_data, open, open_pointer_link, per_mille, percent_text, text_width, title_el,
 };
 use std::fmt::Write as _;
 
@@ -97,7 +97,8 @@ pub fn distribution_strip(chart: &Distribution) -> String {
         let value = group_thousands(segment.value.into());
         out.push_str("\n<g class=\"bh-segment\">");
         title_el(&mut out, &format!("{} · {value} · {share}", segment.label));
-        let linked = open_link(&mut out, segment.href.as_deref());
+        // Its legend entry, in words, links to the same list.
+        let linked = open_pointer_link(&mut out, segment.href.as_deref());
         let _ = write!(
             out,
             "<rect x=\"{}\" y=\"{STRIP_TOP}\" width=\"{}\" height=\"{STRIP}\" fill=\"{}\" stroke=\"#fff\"/>",

@@ -42,6 +42,13 @@ fn checked(svg: &str) -> Document<'_> {
         if let Some(id) = node.attribute("id") {
             assert!(seen.insert(id), "duplicate id {id}");
         }
+        // A link the keyboard reaches has words (text or a <title>); a mark
+        // whose list a worded link also opens is for the pointer only.
+        if node.tag_name().name() == "a" {
+            let pointer_only = node.attribute("tabindex") == Some("-1") && node.attribute("aria-hidden") == Some("true");
+            let worded = node.descendants().any(|n| n.is_text() && !n.text().unwrap_or_default().trim().is_empty());
+            assert!(pointer_only || worded, "a link without words: {:?}", node.attribute("href"));
+        }
         for attr in node.attributes() {
             let v = attr.value();
             assert!(!v.contains("NaN") && !v.contains("inf"), "{}={v}", attr.name());

@@ -12,6 +12,7 @@ mod world;
 mod cockpit;
 mod workbench;
 
+mod a11y;
 mod audit;
 mod auth_flows;
 mod browser;
