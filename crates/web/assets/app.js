@@ -1,14 +1,8 @@
 // Bihuan's own script: small enhancements only; every page works without it.
 (function () {
   "use strict";
-  var here = location.pathname;
   var english = document.documentElement.lang.indexOf("en") === 0;
   function t(zh, en) { return english ? en : zh; }
-  // Mark the current section in the header.
-  document.querySelectorAll(".top [data-nav]").forEach(function (a) {
-    var target = a.getAttribute("href");
-    if (target === here || (target !== "/" && here.indexOf(target) === 0)) a.setAttribute("aria-current", "page");
-  });
   // After a failed submission, bring the list of problems into view.
   var summary = document.querySelector(".error-summary");
   if (summary) { summary.scrollIntoView({ block: "center" }); summary.focus(); }
@@ -21,21 +15,38 @@
   });
   // Toasts: short messages that do not move the page; errors carry the
   // request id so that support can find the request in the log.
+  // An error stays until it is closed; other messages leave after a few
+  // seconds, but not while the pointer or the focus is on them.
   window.bihuanToast = function (text, kind, requestId) {
     var box = document.getElementById("toasts");
     if (!box) return;
     var el = document.createElement("div");
     el.className = "toast " + (kind || "");
     el.setAttribute("role", kind === "error" ? "alert" : "status");
-    el.textContent = text;
+    var p = document.createElement("span");
+    p.textContent = text;
+    el.appendChild(p);
     if (requestId) {
       var code = document.createElement("code");
       code.textContent = " " + t("请求编号", "Request id") + ": " + requestId;
       el.appendChild(document.createElement("br"));
       el.appendChild(code);
     }
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast-close";
+    close.setAttribute("aria-label", t("关闭", "Close"));
+    close.textContent = "×";
+    close.addEventListener("click", function () { el.remove(); });
+    el.appendChild(close);
     box.appendChild(el);
-    setTimeout(function () { el.remove(); }, kind === "error" ? 12000 : 5000);
+    if (kind === "error") return;
+    var held = false;
+    el.addEventListener("mouseenter", function () { held = true; });
+    el.addEventListener("mouseleave", function () { held = false; });
+    el.addEventListener("focusin", function () { held = true; });
+    el.addEventListener("focusout", function () { held = false; });
+    (function later() { setTimeout(function () { if (held) later(); else el.remove(); }, 6000); })();
   };
 })();
 

@@ -47,6 +47,25 @@ pub struct Nav {
     pub sees_cockpit: bool,
     /// This page's path and query, where the language switch returns to.
     pub here: String,
+    /// The header section this page belongs to (marked as current).
+    pub section: &'static str,
+}
+
+/// Which header section a path belongs to.
+fn section_of(path: &str) -> &'static str {
+    let first = path.trim_start_matches('/').split(['/', '?']).next().unwrap_or_default();
+    match first {
+        "" => "workbench",
+        "cockpit" => "cockpit",
+        "hazards" => "hazards",
+        "measures" => "measures",
+        "campaign" | "indicators" => "campaign",
+        "units" => "units",
+        "users" => "users",
+        "audit" => "audit",
+        "account" => "account",
+        _ => "",
+    }
 }
 
 pub struct Flash {
@@ -64,6 +83,7 @@ pub(crate) fn nav(u: &PageUser) -> Option<Nav> {
         is_admin: role == Role::Admin,
         can_admin_users: matches!(role, Role::Admin | Role::Office | Role::Locality | Role::Enterprise),
         sees_cockpit: !matches!(role, Role::Enterprise),
+        section: section_of(&crate::request_path()),
         here: crate::request_path(),
     })
 }
