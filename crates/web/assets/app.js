@@ -331,3 +331,62 @@
     if (e.persisted) document.querySelectorAll("button.busy").forEach(function (b) { b.disabled = false; b.removeAttribute("aria-busy"); b.classList.remove("busy"); });
   });
 })();
+
+// Inline messages: a field the browser finds wrong (missing, too long, not
+// a date) gets its message right under it, tied to it for screen readers;
+// the message goes as soon as the field is right. The server checks again
+// and lists what it finds at the top of the form.
+(function () {
+  "use strict";
+  var english = document.documentElement.lang.indexOf("en") === 0;
+  function t(zh, en) { return english ? en : zh; }
+  function message(el) {
+    var v = el.validity;
+    if (v.valueMissing) return el.type === "file" ? t("请选择文件", "Choose a file") : (el.type === "radio" ? t("请选择一项", "Choose one") : t("此项必填", "This field is required"));
+    if (v.tooLong) return t("内容过长", "Too long");
+    if (v.rangeUnderflow) return t("不能早于 ", "Not before ") + el.min;
+    if (v.rangeOverflow) return t("不能晚于 ", "Not after ") + el.max;
+    if (v.badInput || v.typeMismatch || v.patternMismatch) return t("格式不正确", "Not in the right form");
+    return el.validationMessage;
+  }
+  function holder(el) {
+    var id = (el.id || el.name) + "-inline-error";
+    var p = document.getElementById(id);
+    if (!p) {
+      p = document.createElement("p");
+      p.id = id;
+      p.className = "field-error";
+      var after = el.type === "radio" ? el.closest(".checks") || el : el;
+      after.insertAdjacentElement("afterend", p);
+    }
+    return p;
+  }
+  function describe(el, on) {
+    var ids = (el.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    var id = (el.id || el.name) + "-inline-error";
+    ids = ids.filter(function (x) { return x !== id; });
+    if (on) ids.push(id);
+    if (ids.length) el.setAttribute("aria-describedby", ids.join(" ")); else el.removeAttribute("aria-describedby");
+  }
+  document.querySelectorAll("form").forEach(function (form) {
+    var first = true;
+    form.addEventListener("invalid", function (e) {
+      var el = e.target;
+      e.preventDefault();
+      var p = holder(el);
+      p.textContent = message(el);
+      el.setAttribute("aria-invalid", "true");
+      describe(el, true);
+      if (first) { el.focus(); first = false; setTimeout(function () { first = true; }, 0); }
+    }, true);
+    form.addEventListener("input", function (e) {
+      var el = e.target;
+      if (el.getAttribute("aria-invalid") === "true" && el.validity && el.validity.valid) {
+        el.removeAttribute("aria-invalid");
+        describe(el, false);
+        var p = document.getElementById((el.id || el.name) + "-inline-error");
+        if (p) p.remove();
+      }
+    });
+  });
+})();

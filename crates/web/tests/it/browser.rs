@@ -694,6 +694,15 @@ async fn offline_report_on_a_phone(app: TestApp, b: Browser) {
 
     b.login("demo-inspector", &accounts["demo-inspector"].1).await;
     b.goto("/hazards/new").await;
+    // Sent empty: each missing field says so under itself, and the first takes the focus.
+    b.find("#hazard-form button[type=submit]").await.click().await.unwrap();
+    b.find("#name-inline-error").await;
+    b.check(b.js("return document.activeElement && document.activeElement.id").await == json!("unit"), "the first missing field has the focus").await;
+    b.check(b.attr("#name", "aria-invalid").await == "true", "the name is marked invalid").await;
+    b.check(b.attr("#name", "aria-describedby").await.contains("name-inline-error"), "the message describes the field").await;
+    b.shot("inline-messages").await;
+    b.fill("#name", "x").await;
+    b.check(!b.has("#name-inline-error").await, "the name's message went once it was filled").await;
     b.choose("#unit", &firm).await;
     b.fill("#name", "液氨储罐区氨气报警仪失灵").await;
     b.fill("#description", "报警仪测试无响应").await;
