@@ -1,8 +1,13 @@
 // Bihuan's own script: small enhancements only; every page works without it.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
   var english = document.documentElement.lang.indexOf("en") === 0;
   function t(zh, en) { return english ? en : zh; }
+  // On a desk the filter bar is always open; a phone keeps it folded until asked.
+  if (window.matchMedia && window.matchMedia("(min-width: 720px)").matches) {
+    document.querySelectorAll("details[data-filter-box]").forEach(function (d) { d.open = true; });
+  }
   // After a failed submission, bring the list of problems into view.
   var summary = document.querySelector(".error-summary");
   if (summary) { summary.scrollIntoView({ block: "center" }); summary.focus(); }
