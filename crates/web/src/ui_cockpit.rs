@@ -85,6 +85,10 @@ struct CockpitPage {
     indicators: Vec<IndicatorRow>,
 }
 
+/// The states that count as hazards in the bars and the trend: all but
+/// dismissed (一经核实不构成隐患或重复登记), which counts in no rate.
+const COUNTED: &str = "state=reported,assigned,rectifying,submitted,closed";
+
 /// `/hazards?…` for a scope and more conditions.
 struct Links {
     within: Option<UnitId>,
@@ -150,11 +154,12 @@ fn level_tone(l: &str) -> Tone {
 
 fn state_tone(s: &str) -> Tone {
     match HazardState::parse(s) {
-        Some(HazardState::Closed) => Tone::Good,
-        Some(HazardState::Submitted) => Tone::Warning,
         Some(HazardState::Reported) => Tone::Accent,
-        Some(HazardState::Dismissed) => Tone::Muted,
-        _ => Tone::Neutral,
+        Some(HazardState::Assigned) => Tone::Neutral,
+        Some(HazardState::Rectifying) | Some(HazardState::Dismissed) => Tone::Muted,
+        Some(HazardState::Submitted) => Tone::Warning,
+        Some(HazardState::Closed) => Tone::Good,
+        None => Tone::Neutral,
     }
 }
 
@@ -189,10 +194,12 @@ pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<
         stats(base.clone(), Some(Breakdown::State)),
         stats(month_filter, Some(Breakdown::Month)),
     );
-    let (total, by_area, by_unit, by_level, by_source, by_state, by_month) = match results {
+    let (total, by_area, by_unit, by_level, by_source, mut by_state, by_month) = match results {
         Ok(r) => r,
         Err(e) => return error_page(nav(&user), &e),
     };
+    // States in the order of the loop, not by count.
+    by_state.groups.sort_by_key(|g| HazardState::ALL.iter().position(|s| s.as_str() == g.tally.key));
     let scope_name = match within_id {
         Some(id) => match s.svc.get_unit(&ctx, id).await {
             Ok(u) => u.name,
@@ -215,6 +222,7 @@ pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<
         Tile { label: tr("隐患总数", "Hazards"), value: number(t.tally.total), href: links.list(""), bad: false },
         Tile { label: tr("已销号", "Closed"), value: number(t.tally.closed), href: links.list("state=closed"), bad: false },
         Tile { label: tr("未销号", "Open"), value: number(t.tally.open), href: links.list("state=open"), bad: false },
+        Tile { label: tr("已撤销", "Dismissed"), value: number(t.tally.dismissed), href: links.list("state=dismissed"), bad: false },
         Tile { label: tr("逾期未整改", "Overdue"), value: number(t.tally.overdue), href: links.list("overdue=true&sort=deadline"), bad: t.tally.overdue > 0 },
         Tile { label: tr("重大隐患", "Major"), value: number(t.tally.major), href: links.list("level=major"), bad: false },
         Tile { label: tr("挂牌督办", "Listed"), value: number(t.tally.listed), href: links.list("listed=true"), bad: false },
@@ -259,7 +267,7 @@ pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<
             let name = if id.is_some() { g.label.clone() } else { label(g) };
             let mut b = Bar::new(name, count(g.tally.total - g.tally.dismissed)).tone(Tone::Neutral);
             if let Some(id) = &id {
-                b = b.href(links.list(&format!("area_id={id}")));
+                b = b.href(links.list(&format!("area_id={id}&{COUNTED}")));
             }
             b.part(count(g.tally.closed), Tone::Good, id.map(|id| links.list(&format!("area_id={id}&state=closed"))))
         })
@@ -278,9 +286,9 @@ pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<
         .iter()
         .map(|g| {
             let w = unit_of(&g.tally.key);
-            let list = |more: &str| w.map(|id| if more.is_empty() { format!("/hazards?within={id}") } else { format!("/hazards?within={id}&{more}") });
+            let list = |more: &str| w.map(|id| format!("/hazards?within={id}&{more}"));
             let mut b = Bar::new(label(g), count(g.tally.total - g.tally.dismissed)).tone(Tone::Neutral);
-            if let Some(h) = list("") {
+            if let Some(h) = list(COUNTED) {
                 b = b.href(h);
             }
             b.part(count(g.tally.closed), Tone::Good, list("state=closed"))
@@ -314,7 +322,7 @@ pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<
     let trend_title = tr("近12个月隐患发现与销号", "Hazards found and closed, last 12 months");
     let trend_svg = svg::trend_chart(&TrendChart {
         series: vec![
-            series(tr("发现", "Found"), Tone::Neutral, Mark::Columns, &|t| t.total - t.dismissed, ""),
+            series(tr("发现", "Found"), Tone::Neutral, Mark::Columns, &|t| t.total - t.dismissed, COUNTED),
             series(tr("其中已销号", "of which closed"), Tone::Good, Mark::Columns, &|t| t.closed, "state=closed"),
             series(tr("其中逾期", "of which overdue"), Tone::Bad, Mark::Line, &|t| t.overdue, "overdue=true"),
         ],

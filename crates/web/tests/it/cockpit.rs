@@ -77,6 +77,9 @@ async fn cockpit(app: TestApp) {
     post(format!("/api/v1/hazards/{}/actions", ids[2]), json!({"action": "fix_on_spot", "rectification": "当场接地"})).await;
     post(format!("/api/v1/hazards/{}/actions", ids[2]), json!({"action": "accept", "comment": "合格"})).await;
     post(format!("/api/v1/hazards/{}/actions", ids[3]), json!({"action": "assign", "responsible_person": "王五", "deadline": "2021-05-08"})).await;
+    // A fifth, dismissed: it counts in the total and in no bar.
+    let d = post("/api/v1/hazards".into(), json!({"unit_id": f1, "name": "误报：灭火器过期", "description": "核实后灭火器在有效期内", "level": "general", "source": "inspection"})).await;
+    post(format!("/api/v1/hazards/{}/actions", d["id"].as_str().unwrap()), json!({"action": "dismiss", "dismiss_reason": "not_a_hazard", "comment": "经核实不构成隐患"})).await;
     app.clock.advance(time::Duration::days(10));
 
     for who in ["c-office", "c-leader"] {
@@ -84,13 +87,16 @@ async fn cockpit(app: TestApp) {
         let html = page_in(&app, "/cockpit", &s, "zh-CN").await;
         let api = app.get("/api/v1/hazards/stats", Cred::Session(&s)).await.json();
         let t = tiles(&html);
-        let want = [("隐患总数", "total"), ("已销号", "closed"), ("未销号", "open"), ("逾期未整改", "overdue"), ("重大隐患", "major"), ("挂牌督办", "listed")];
+        let want = [("隐患总数", "total"), ("已销号", "closed"), ("未销号", "open"), ("已撤销", "dismissed"), ("逾期未整改", "overdue"), ("重大隐患", "major"), ("挂牌督办", "listed")];
         for (label, field) in want {
             let tile = t.iter().find(|x| x.0 == label).unwrap_or_else(|| panic!("no tile {label}"));
             assert_eq!(Some(tile.1), api["total"][field].as_i64(), "{who}: tile {label} against the API's {field}");
             assert_eq!(list_len(&app, &s, &tile.2).await as i64, tile.1, "{who}: tile {label} and its list {}", tile.2);
         }
         assert_eq!(t.iter().find(|x| x.0 == "逾期未整改").unwrap().1, 1);
+        let n = |label: &str| t.iter().find(|x| x.0 == label).unwrap().1;
+        assert_eq!(n("隐患总数"), n("已销号") + n("未销号") + n("已撤销"), "{who}: the figures add up");
+        assert_eq!(n("已撤销"), 1);
         // The rates as the API gives them.
         let rate = api["total"]["rectification_rate"].as_str().unwrap();
         assert!(html.contains(&format!("{rate}%")), "{who}: the rectification rate {rate}% is on the page");
@@ -100,9 +106,11 @@ async fn cockpit(app: TestApp) {
         assert!(links.iter().any(|l| l.contains("area_id=") || l.contains("level=major")), "{links:?}");
         let by_unit = app.get("/api/v1/hazards/stats?by=unit", Cred::Session(&s)).await.json();
         for g in by_unit["groups"].as_array().unwrap() {
-            let id = g["key"].as_str().unwrap().trim_end_matches('/').rsplit('/').next().unwrap().to_string();
-            let href = format!("/hazards?within={id}");
-            if links.contains(&href) {
+            let hex = g["key"].as_str().unwrap().trim_end_matches('/').rsplit('/').next().unwrap().to_string();
+            let id = uuid::Uuid::parse_str(&hex).unwrap().to_string();
+            let href = format!("/hazards?within={id}&state=reported,assigned,rectifying,submitted,closed");
+            assert!(links.contains(&href), "{who}: no bar for unit {id} in {links:?}");
+            {
                 let n = g["total"].as_i64().unwrap() - g["dismissed"].as_i64().unwrap();
                 assert_eq!(list_len(&app, &s, &href).await as i64, n, "{who}: unit bar {href}");
             }
