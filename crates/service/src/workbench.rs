@@ -9,7 +9,7 @@
 use crate::hazards::HazardItem;
 use crate::measures::MeasureItem;
 use crate::{Ctx, Result, Service};
-use bihuan_domain::hazard::{HazardSort, HazardState};
+use bihuan_domain::hazard::{HazardLevel, HazardSort, HazardSource, HazardState};
 use bihuan_domain::measure::MeasureSort;
 use bihuan_domain::permission::Actor;
 use bihuan_domain::role::Role;
@@ -66,6 +66,8 @@ impl Queue {
         let open = vec![HazardState::Reported, HazardState::Assigned, HazardState::Rectifying, HazardState::Submitted];
         let f = HazardFilter { limit: QUEUE_ITEMS, sort: HazardSort::Deadline, ..Default::default() };
         match self {
+            // An enterprise assigns and accepts only the general hazards it found itself.
+            Queue::ToAssign if actor.role == Role::Enterprise => HazardFilter { states: vec![HazardState::Reported], sort: HazardSort::Oldest, ..self_found(f) },
             Queue::ToAssign => HazardFilter { states: vec![HazardState::Reported], sort: HazardSort::Oldest, ..f },
             Queue::ToRectify => HazardFilter {
                 states: vec![HazardState::Assigned, HazardState::Rectifying],
@@ -74,12 +76,23 @@ impl Queue {
                 responsible_unit_id: (actor.role != Role::Enterprise).then_some(actor.unit_id),
                 ..f
             },
+            Queue::ToAccept if actor.role == Role::Enterprise => HazardFilter { states: vec![HazardState::Submitted], sort: HazardSort::Oldest, ..self_found(f) },
             Queue::ToAccept => HazardFilter { states: vec![HazardState::Submitted], sort: HazardSort::Oldest, ..f },
-            Queue::Extensions => HazardFilter { states: open, extension_pending: Some(true), ..f },
+            // The assigning unit decides (the office for its whole jurisdiction).
+            Queue::Extensions => HazardFilter {
+                states: open,
+                extension_pending: Some(true),
+                assigned_by_unit_id: (!matches!(actor.role, Role::Admin | Role::Office)).then_some(actor.unit_id),
+                ..f
+            },
             Queue::Overdue => HazardFilter { overdue: Some(true), ..f },
             Queue::Listed => HazardFilter { states: open, listed: Some(true), ..f },
         }
     }
+}
+
+fn self_found(f: HazardFilter) -> HazardFilter {
+    HazardFilter { sources: vec![HazardSource::SelfInspection], levels: vec![HazardLevel::General], ..f }
 }
 
 /// One queue: how many, and the first few.
@@ -130,6 +143,6 @@ impl Service {
 }
 
 async fn major_open(s: &Service, ctx: &Ctx) -> Result<i64> {
-    let f = HazardFilter { levels: vec![bihuan_domain::hazard::HazardLevel::Major], ..Default::default() };
+    let f = HazardFilter { levels: vec![HazardLevel::Major], ..Default::default() };
     Ok(s.hazard_stats(ctx, &f, None).await?.total.tally.open)
 }

@@ -41,6 +41,8 @@ pub struct HazardQuery {
     pub responsible_unit_id: Option<String>,
     /// true: only hazards with an extension request waiting for a decision.
     pub extension_pending: Option<bool>,
+    /// Only hazards assigned by this unit (id).
+    pub assigned_by_unit_id: Option<String>,
     /// Open, not handed in, past the deadline today.
     pub overdue: Option<bool>,
     /// Under listed supervision (挂牌督办) now.
@@ -128,6 +130,7 @@ impl HazardQuery {
             manage_type,
             responsible_unit_id: opt_id("responsible_unit_id", &self.responsible_unit_id, UnitId::parse, &mut errors),
             extension_pending: self.extension_pending,
+            assigned_by_unit_id: opt_id("assigned_by_unit_id", &self.assigned_by_unit_id, UnitId::parse, &mut errors),
             overdue: self.overdue,
             listed: self.listed,
             found_from: opt_date("found_from", &self.found_from, &mut errors),

@@ -115,6 +115,8 @@ struct ListPage {
     kept: Vec<(&'static str, String)>,
     /// The unit the list is narrowed to, by name.
     within_name: Option<String>,
+    /// The kept conditions, in words.
+    conditions: Vec<String>,
     /// The columns a user may hide (the name always shows).
     columns: Vec<(&'static str, &'static str)>,
 }
@@ -164,6 +166,7 @@ pub async fn hazards_page(State(s): State<AppState>, user: PageUser, Query(mut q
             ("within", q.within.clone()),
             ("responsible_unit_id", q.responsible_unit_id.clone()),
             ("extension_pending", q.extension_pending.map(|b| b.to_string())),
+            ("assigned_by_unit_id", q.assigned_by_unit_id.clone()),
             ("hazard_type", q.hazard_type.clone()),
             ("manage_type", q.manage_type.clone()),
             ("campaign_id", q.campaign_id.clone()),
@@ -174,6 +177,7 @@ pub async fn hazards_page(State(s): State<AppState>, user: PageUser, Query(mut q
         .filter_map(|(k, v)| v.filter(|v| !v.trim().is_empty()).map(|v| (k, v)))
         .collect(),
         within_name: None,
+        conditions: Vec::new(),
         columns: vec![
             ("code", tr("编号", "Code")),
             ("unit", tr("所在单位", "Unit")),
@@ -185,6 +189,31 @@ pub async fn hazards_page(State(s): State<AppState>, user: PageUser, Query(mut q
     };
     if let Some(id) = q.within.as_deref().and_then(bihuan_domain::ids::UnitId::parse) {
         page.within_name = s.svc.get_unit(&ctx, id).await.ok().map(|u| u.name);
+    }
+    // The kept conditions in words, so that the list says what it shows.
+    let unit_name = |id: &str| {
+        let s = s.clone();
+        let ctx = ctx.clone();
+        let id = bihuan_domain::ids::UnitId::parse(id);
+        async move {
+            match id {
+                Some(id) => s.svc.get_unit(&ctx, id).await.map(|u| u.name).unwrap_or_default(),
+                None => String::new(),
+            }
+        }
+    };
+    if let Some(u) = q.responsible_unit_id.as_deref() {
+        page.conditions.push(format!("{}{}", tr("整改责任单位：", "Unit responsible: "), unit_name(u).await));
+    }
+    if let Some(u) = q.assigned_by_unit_id.as_deref() {
+        page.conditions.push(format!("{}{}", tr("交办单位：", "Assigned by: "), unit_name(u).await));
+    }
+    if q.extension_pending == Some(true) {
+        page.conditions.push(tr("有待审批的延期申请", "An extension request awaits a decision").to_string());
+    }
+    if let Some(st) = q.state.as_deref().filter(|st| st.contains(',')) {
+        let names: Vec<&str> = st.split(',').filter_map(|x| HazardState::parse(x)).map(|x| x.label(crate::english())).collect();
+        page.conditions.push(format!("{}{}", tr("状态：", "States: "), names.join(tr("、", ", "))));
     }
     // A state list the select has no option for (assigned,rectifying) is kept as it is.
     if let Some(st) = q.state.clone().filter(|st| st.contains(',')) {

@@ -97,6 +97,11 @@ struct WorkbenchPage {
 /// The words and the list link of a queue.
 fn describe(q: Queue, actor: &Actor) -> (&'static str, &'static str, String) {
     match q {
+        Queue::ToAssign if actor.role == Role::Enterprise => (
+            tr("待交办", "To assign"),
+            tr("本企业自查发现的一般隐患，尚未明确整改责任人和期限", "General hazards you found yourselves, with no person or deadline yet"),
+            "/hazards?state=reported&source=self_inspection&level=general&sort=oldest".into(),
+        ),
         Queue::ToAssign => (
             tr("待交办", "To assign"),
             tr("已登记，尚未明确责任单位、责任人和整改期限", "Registered; no responsible unit, person or deadline yet"),
@@ -111,6 +116,11 @@ fn describe(q: Queue, actor: &Actor) -> (&'static str, &'static str, String) {
                 format!("/hazards?state=assigned,rectifying&responsible_unit_id={}&sort=deadline", actor.unit_id)
             },
         ),
+        Queue::ToAccept if actor.role == Role::Enterprise => (
+            tr("待验收", "To accept"),
+            tr("本企业自查发现的一般隐患已整改，由本企业验收销号", "General hazards you found yourselves, rectified: you accept and close them"),
+            "/hazards?state=submitted&source=self_inspection&level=general&sort=oldest".into(),
+        ),
         Queue::ToAccept => (
             tr("待验收", "To accept"),
             tr("已提交整改，等待验收销号", "Rectification handed in, waiting for acceptance"),
@@ -118,8 +128,12 @@ fn describe(q: Queue, actor: &Actor) -> (&'static str, &'static str, String) {
         ),
         Queue::Extensions => (
             tr("延期待审批", "Extensions to decide"),
-            tr("责任单位申请延长整改期限，等待交办单位决定", "The responsible unit asks for more time; the assigning unit decides"),
-            "/hazards?state=open&extension_pending=true&sort=deadline".into(),
+            tr("责任单位申请延长整改期限，由交办单位决定", "The responsible unit asks for more time; the assigning unit decides"),
+            if matches!(actor.role, Role::Admin | Role::Office) {
+                "/hazards?state=open&extension_pending=true&sort=deadline".into()
+            } else {
+                format!("/hazards?state=open&extension_pending=true&assigned_by_unit_id={}&sort=deadline", actor.unit_id)
+            },
         ),
         Queue::Overdue => (
             tr("已逾期", "Overdue"),

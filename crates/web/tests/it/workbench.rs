@@ -98,6 +98,7 @@ async fn workbench(app: TestApp) {
     let list = page_in(&app, &href, &office, "zh-CN").await;
     assert!(list.contains(r#"<input type="hidden" name="responsible_unit_id""#), "the responsible unit is kept");
     assert!(list.contains(r#"<input type="hidden" name="state" value="assigned,rectifying">"#), "the states are kept");
+    assert!(list.contains("整改责任单位：镇安全生产专项整治三年行动领导小组办公室") && list.contains("状态：已交办、整改中"), "the list says what it shows");
 
     let mine = queues(&page_in(&app, "/", &boss, "zh-CN").await);
     assert_eq!(count_of(&mine, "to_rectify"), 1, "{mine:?}");
@@ -116,6 +117,12 @@ async fn workbench(app: TestApp) {
     let qs = queues(&page_in(&app, "/", &office, "zh-CN").await);
     assert_eq!((count_of(&qs, "overdue"), count_of(&qs, "extensions")), (1, 1), "{qs:?}");
     counts_match_lists(&app, &office, &qs).await;
+    // Only the assigning unit (or the office) decides: the grid, which did
+    // not assign it, has nothing to decide.
+    let inspector = app.login("w-grid", PASSWORD).await;
+    let gq = queues(&page_in(&app, "/", &inspector, "zh-CN").await);
+    assert_eq!(count_of(&gq, "extensions"), 0, "{gq:?}");
+    counts_match_lists(&app, &inspector, &gq).await;
     let lq = queues(&page_in(&app, "/", &leader, "zh-CN").await);
     assert_eq!(lq.iter().map(|q| q.0.as_str()).collect::<Vec<_>>(), ["overdue", "listed", "measures"], "a leader acts on nothing; sees what is late");
     assert_eq!(count_of(&lq, "overdue"), 1);
