@@ -74,7 +74,7 @@ impl DomainError {
         Self::invalid(vec![FieldError::new(field, zh, en)])
     }
     pub fn not_found(what_zh: &str, what_en: &str) -> Self {
-        Self::new(ErrorCode::NotFound, format!("{what_zh}不存在或无权查看"), format!("{what_en} not found"))
+        Self::new(ErrorCode::NotFound, format!("{what_zh}不存在或无权查看"), format!("{what_en} not found, or you may not see it"))
     }
     pub fn forbidden() -> Self {
         Self::new(ErrorCode::Forbidden, "没有执行此操作的权限", "You are not allowed to do this")

@@ -266,7 +266,7 @@
     });
   }
 
-  function queue() {
+  function queue(reason) {
     var title = (form.querySelector("[name=name]") || {}).value || t("（未命名）", "(untitled)");
     var entry = { url: form.getAttribute("action"), fields: textFields().concat([["csrf", currentCsrf()]]), files: fileFields(), title: title, savedAt: Date.now() };
     return put(entry).then(function () {
@@ -275,7 +275,9 @@
       form.reset();
       var k = form.querySelector("[name=submission_key]");
       if (k) k.value = newKey();
-      toast(t("网络不可用：这条登记已保存在本机，联网后自动发送。", "No network: this report is kept on this device and will be sent when the network returns."), "ok");
+      toast(reason === "offline"
+        ? t("网络不可用：这条登记已保存在本机，联网后自动发送。", "No network: this report is kept on this device and will be sent when the network returns.")
+        : t("暂时无法连接服务器：这条登记已保存在本机，稍后自动发送。", "The server cannot be reached: this report is kept on this device and will be sent automatically."), "ok");
       return showOutbox();
     });
   }
@@ -286,13 +288,13 @@
     var button = form.querySelector("button[type=submit]");
     if (button) button.disabled = true;
     var done = function () { if (button) button.disabled = false; };
-    if (!navigator.onLine) { queue().catch(function () { toast(t("无法保存到本机", "Could not keep the report on this device"), "error"); }).then(done); return; }
+    if (!navigator.onLine) { queue("offline").catch(function () { toast(t("无法保存到本机", "Could not keep the report on this device"), "error"); }).then(done); return; }
     fetch(form.getAttribute("action"), { method: "POST", body: new FormData(form), credentials: "same-origin" }).then(function (r) {
       if (isHazardPage(r.url)) { clearDraft(); location.href = r.url; return undefined; }
       // The server sent the form back (what to correct), or a login page: show it as sent.
       return r.text().then(function (html) { document.open(); document.write(html); document.close(); });
     }, function () {
-      return queue();
+      return queue(navigator.onLine ? "unreachable" : "offline");
     }).catch(function () { toast(t("提交失败，请稍后重试", "Sending failed; try again later"), "error"); }).then(done);
   });
   showOutbox();

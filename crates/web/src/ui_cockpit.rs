@@ -349,7 +349,7 @@ pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<
         })
     };
     let level_title = tr("隐患等级", "Hazard level");
-    let source_title = tr("隐患来源", "Where hazards were found");
+    let source_title = tr("隐患来源", "How hazards were found");
     let state_title = tr("闭环进度", "Where hazards stand");
     let by_level_svg = strip("c-level", level_title, tr("一般隐患与重大隐患的数量", "General and major hazards"), &by_level, "level", &|_, k| level_tone(k));
     let by_source_svg = strip("c-source", source_title, tr("按发现途径统计的隐患数", "Hazards by how they were found"), &by_source, "source", &|i, _| source_tone(i));

@@ -444,7 +444,7 @@ pub struct EventRow {
 
 fn event_label(action: &str) -> String {
     match action {
-        "create" => tr("登记", "Reported").into(),
+        "create" => tr("登记", "Registered").into(),
         "edit" => tr("修改", "Edited").into(),
         "plan" => tr("填写整改方案", "Rectification plan filled in").into(),
         "import" => tr("台账导入", "Imported from a ledger").into(),
@@ -457,7 +457,7 @@ fn event_row(e: &HazardEvent) -> EventRow {
     let en = crate::english();
     let change = match e.from_state {
         Some(f) if f != e.to_state => format!("{} → {}", f.label(en), e.to_state.label(en)),
-        None => e.to_state.label(en).to_string(),
+        None => format!("→ {}", e.to_state.label(en)),
         _ => String::new(),
     };
     let mut parts: Vec<String> = Vec::new();
@@ -503,11 +503,22 @@ struct HazardPage {
     responsible_units: Vec<(String, String)>,
     /// The unit chosen now: the one it is assigned to, or its own.
     responsible_unit: String,
+    /// Sent back at the last step: by whom, when and why.
+    sent_back: Option<EventRow>,
 }
 
 impl HazardPage {
     fn may(&self, op: &str) -> bool {
         self.can.contains(&op)
+    }
+
+    /// Whether a 整改指令书 can be issued: a deadline, and a unit outside
+    /// the hazard's own that assigned it, found it or supervises it (a
+    /// hazard an enterprise found and assigned itself has no order).
+    fn has_order(&self) -> bool {
+        let h = &self.d.hazard;
+        let outside = |u: &bihuan_domain::model::UnitRef| !u.path.is_within(&h.unit.path);
+        h.deadline.is_some() && (h.assigned_by_unit.as_ref().is_some_and(outside) || outside(&h.found_by_unit) || h.listing.is_some())
     }
 
     /// What the user typed into `key` of the failed `action` form, or `default`.
@@ -526,7 +537,7 @@ impl HazardPage {
         }
         let plural = |n: u32| if n == 1 { "" } else { "s" };
         match *r {
-            DeadlineRule::Date => "date given".into(),
+            DeadlineRule::Date => "a fixed date".into(),
             DeadlineRule::CalendarDays(n) => format!("{n} calendar day{}", plural(n)),
             DeadlineRule::WorkingDays(n) => format!("{n} working day{}", plural(n)),
         }
@@ -681,6 +692,7 @@ async fn hazard_view(
         failed: typed.get("action").to_string(),
         responsible_units,
         responsible_unit,
+        sent_back: d.events.last().filter(|e| e.action == "reject" && d.hazard.state == HazardState::Rectifying).map(event_row),
         d,
     };
     (status, render(&page)).into_response()

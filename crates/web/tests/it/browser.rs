@@ -621,9 +621,11 @@ async fn hazard_loop_on_a_phone(app: TestApp, b: Browser) {
     expect_state(&app, &b, &token, &id, HazardState::Rectifying, "sent-back").await;
     b.logout().await;
 
-    // The enterprise submits again.
+    // The enterprise sees why it was sent back, and submits again.
     b.login("demo-enterprise", &pw("demo-enterprise")).await;
     b.goto(&format!("/hazards/{id}")).await;
+    let banner = b.find(".sent-back").await.text().await.unwrap_or_default();
+    b.check(banner.contains("通道标线未划"), &format!("the sent-back banner reads {banner:?}")).await;
     let form = action_form(&b, "submit").await;
     b.fill(&format!("{form} [name='rectification']"), "托盘已移走，通道标线已划").await;
     b.attach(&format!("{form} input[type=file][name='after']"), &after2).await;
