@@ -4,6 +4,7 @@ use crate::{Ctx, Result, Service, NONE};
 use bihuan_domain::ids::UnitId;
 use bihuan_domain::model::Unit;
 use bihuan_domain::permission::{Permission, Scope};
+use bihuan_domain::role::Role;
 use bihuan_domain::unit::{UnitDraft, UnitFields, UnitKind, UnitPath};
 use bihuan_domain::DomainError;
 use bihuan_store::units::{self, UnitFilter};
@@ -94,6 +95,27 @@ impl Service {
         let scope = ctx.actor().map(|a| a.scope()).unwrap_or(Scope::All);
         let mut tx = self.db.read().await?;
         Ok(units::list(&mut tx, &scope, filter).await?)
+    }
+
+    /// Units the caller may register a hazard at (`hazard::may_report`),
+    /// matching `filter`: offices, departments and experts inspect across
+    /// their jurisdiction, so they choose among its units although their
+    /// lists show less; everyone else within what they see.
+    pub async fn reportable_units(&self, ctx: &Ctx, filter: &UnitFilter) -> Result<Vec<Unit>> {
+        let scope = match ctx.actor() {
+            None => Scope::All,
+            Some(a) => match a.role {
+                Role::Leader => return Ok(Vec::new()),
+                Role::Office | Role::Department | Role::Expert => Scope::Subtree(a.jurisdiction.clone()),
+                _ => a.scope(),
+            },
+        };
+        let mut tx = self.db.read().await?;
+        let found = units::list(&mut tx, &scope, filter).await?;
+        Ok(match ctx.actor() {
+            Some(a) => found.into_iter().filter(|u| bihuan_domain::hazard::may_report(a, &u.path).allowed()).collect(),
+            None => found,
+        })
     }
 
     /// The locality and grid an enterprise lies in: the nearest units of

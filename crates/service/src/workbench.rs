@@ -33,6 +33,9 @@ pub enum Queue {
     Extensions,
     /// Open, not handed in, past the deadline (已逾期).
     Overdue,
+    /// Open hazards the user's unit found (an expert's or inspector's
+    /// findings, followed to the end).
+    Found,
     /// Open and under listed supervision (挂牌督办).
     Listed,
 }
@@ -44,8 +47,10 @@ impl Queue {
             Role::Leader => &[Queue::Overdue, Queue::Listed],
             Role::Enterprise => &[Queue::ToRectify, Queue::ToAssign, Queue::ToAccept, Queue::Overdue],
             Role::Admin | Role::Office => &[Queue::ToAssign, Queue::ToAccept, Queue::Extensions, Queue::Overdue, Queue::Listed, Queue::ToRectify],
-            Role::Department | Role::Locality | Role::Inspector | Role::Expert => {
-                &[Queue::ToRectify, Queue::ToAssign, Queue::ToAccept, Queue::Extensions, Queue::Overdue]
+            // An expert inspects and reports; the units concerned act.
+            Role::Expert => &[Queue::Found, Queue::Overdue],
+            Role::Department | Role::Locality | Role::Inspector => {
+                &[Queue::ToRectify, Queue::ToAssign, Queue::ToAccept, Queue::Extensions, Queue::Overdue, Queue::Found]
             }
         }
     }
@@ -57,6 +62,7 @@ impl Queue {
             Queue::ToAccept => "to_accept",
             Queue::Extensions => "extensions",
             Queue::Overdue => "overdue",
+            Queue::Found => "found",
             Queue::Listed => "listed",
         }
     }
@@ -86,6 +92,7 @@ impl Queue {
                 ..f
             },
             Queue::Overdue => HazardFilter { overdue: Some(true), ..f },
+            Queue::Found => HazardFilter { states: open, found_by_unit_id: Some(actor.unit_id), sort: HazardSort::Newest, ..f },
             Queue::Listed => HazardFilter { states: open, listed: Some(true), ..f },
         }
     }

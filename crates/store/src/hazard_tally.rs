@@ -190,6 +190,7 @@ pub(crate) fn node_for(scope: &HazardScope, f: &HazardFilter) -> Option<Node> {
         && f.responsible_unit_id.is_none()
         && f.extension_pending.is_none()
         && f.assigned_by_unit_id.is_none()
+        && f.found_by_unit_id.is_none()
         && f.overdue.is_none()
         && f.deadline_from.is_none()
         && f.deadline_to.is_none()

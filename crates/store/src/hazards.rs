@@ -769,6 +769,8 @@ pub struct HazardFilter {
     pub responsible_unit_id: Option<UnitId>,
     /// Assigned by this unit (who decides its extensions).
     pub assigned_by_unit_id: Option<UnitId>,
+    /// Found by this unit.
+    pub found_by_unit_id: Option<UnitId>,
     /// With (or without) an extension request waiting for a decision.
     pub extension_pending: Option<bool>,
     /// Open, not handed in, past the deadline on `today`.
@@ -849,6 +851,9 @@ pub(crate) fn where_clause(engine: Engine, args: &mut Args, scope: &HazardScope,
     }
     if let Some(u) = f.assigned_by_unit_id {
         w.push(format!("h.assigned_by_unit_id = {}", args.push(P::Uuid(u.0))));
+    }
+    if let Some(u) = f.found_by_unit_id {
+        w.push(format!("h.found_by_unit_id = {}", args.push(P::Uuid(u.0))));
     }
     // The pending requests are few (a partial unique index holds them), so
     // the subquery is a short list of ids.

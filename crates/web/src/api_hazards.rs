@@ -43,6 +43,8 @@ pub struct HazardQuery {
     pub extension_pending: Option<bool>,
     /// Only hazards assigned by this unit (id).
     pub assigned_by_unit_id: Option<String>,
+    /// Only hazards found by this unit (id).
+    pub found_by_unit_id: Option<String>,
     /// Open, not handed in, past the deadline today.
     pub overdue: Option<bool>,
     /// Under listed supervision (挂牌督办) now.
@@ -131,6 +133,7 @@ impl HazardQuery {
             responsible_unit_id: opt_id("responsible_unit_id", &self.responsible_unit_id, UnitId::parse, &mut errors),
             extension_pending: self.extension_pending,
             assigned_by_unit_id: opt_id("assigned_by_unit_id", &self.assigned_by_unit_id, UnitId::parse, &mut errors),
+            found_by_unit_id: opt_id("found_by_unit_id", &self.found_by_unit_id, UnitId::parse, &mut errors),
             overdue: self.overdue,
             listed: self.listed,
             found_from: opt_date("found_from", &self.found_from, &mut errors),

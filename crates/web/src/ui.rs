@@ -43,7 +43,8 @@ pub struct Nav {
     pub csrf: String,
     pub is_admin: bool,
     pub can_admin_users: bool,
-    /// Government roles see the cockpit; enterprises and the public do not.
+    /// Government roles see the cockpit; enterprises and experts (whose own
+    /// unit holds no hazards) do not.
     pub sees_cockpit: bool,
     /// This page's path and query, where the language switch returns to.
     pub here: String,
@@ -82,7 +83,7 @@ pub(crate) fn nav(u: &PageUser) -> Option<Nav> {
         csrf: me.csrf().to_string(),
         is_admin: role == Role::Admin,
         can_admin_users: matches!(role, Role::Admin | Role::Office | Role::Locality | Role::Enterprise),
-        sees_cockpit: !matches!(role, Role::Enterprise),
+        sees_cockpit: !matches!(role, Role::Enterprise | Role::Expert),
         section: section_of(&crate::request_path()),
         here: crate::request_path(),
     })

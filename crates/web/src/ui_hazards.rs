@@ -167,6 +167,7 @@ pub async fn hazards_page(State(s): State<AppState>, user: PageUser, Query(mut q
             ("responsible_unit_id", q.responsible_unit_id.clone()),
             ("extension_pending", q.extension_pending.map(|b| b.to_string())),
             ("assigned_by_unit_id", q.assigned_by_unit_id.clone()),
+            ("found_by_unit_id", q.found_by_unit_id.clone()),
             ("hazard_type", q.hazard_type.clone()),
             ("manage_type", q.manage_type.clone()),
             ("campaign_id", q.campaign_id.clone()),
@@ -207,6 +208,9 @@ pub async fn hazards_page(State(s): State<AppState>, user: PageUser, Query(mut q
     }
     if let Some(u) = q.assigned_by_unit_id.as_deref() {
         page.conditions.push(format!("{}{}", tr("交办单位：", "Assigned by: "), unit_name(u).await));
+    }
+    if let Some(u) = q.found_by_unit_id.as_deref() {
+        page.conditions.push(format!("{}{}", tr("发现单位：", "Found by: "), unit_name(u).await));
     }
     if q.extension_pending == Some(true) {
         page.conditions.push(tr("有待审批的延期申请", "An extension request awaits a decision").to_string());
@@ -309,7 +313,7 @@ struct ReportPage {
 async fn reportable_units(s: &AppState, user: &PageUser) -> Vec<Unit> {
     let ctx = user.0.ctx();
     let filter = UnitFilter { kind: Some(UnitKind::Enterprise), limit: 301, ..Default::default() };
-    let mut units = s.svc.list_units(&ctx, &filter).await.unwrap_or_default();
+    let mut units = s.svc.reportable_units(&ctx, &filter).await.unwrap_or_default();
     if units.is_empty() {
         // No enterprises in scope: the user's own unit (e.g. a department reporting about itself).
         if let Ok(u) = s.svc.get_unit(&ctx, user.0.actor.unit_id).await {
@@ -361,7 +365,7 @@ async fn resolve_unit(s: &AppState, user: &PageUser, text: &str) -> Result<UnitI
     if t.is_empty() {
         return Err(DomainError::field("unit_id", "请选择隐患所在单位", "Choose the unit where the hazard is"));
     }
-    let found = s.svc.list_units(&user.0.ctx(), &UnitFilter { q: Some(t.clone()), limit: 50, ..Default::default() }).await?;
+    let found = s.svc.reportable_units(&user.0.ctx(), &UnitFilter { q: Some(t.clone()), limit: 50, ..Default::default() }).await?;
     let exact: Vec<&Unit> = found.iter().filter(|u| u.name == t || u.credit_code.as_deref() == Some(t.to_uppercase().as_str())).collect();
     match exact.as_slice() {
         [one] => Ok(one.id),

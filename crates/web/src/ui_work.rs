@@ -140,6 +140,11 @@ fn describe(q: Queue, actor: &Actor) -> (&'static str, &'static str, String) {
             tr("超过整改期限仍未提交整改", "Past the deadline and not handed in"),
             "/hazards?overdue=true&sort=deadline".into(),
         ),
+        Queue::Found => (
+            tr("我发现的隐患", "Found by us"),
+            tr("本单位发现、尚未销号的隐患", "Hazards your unit found that are not yet closed"),
+            format!("/hazards?state=open&found_by_unit_id={}", actor.unit_id),
+        ),
         Queue::Listed => (
             tr("挂牌督办", "Listed supervision"),
             tr("挂牌督办中、尚未核销的隐患", "Under listed supervision, not yet lifted"),

@@ -420,10 +420,10 @@ async fn demo_accounts(app: &TestApp) -> HashMap<String, (Role, String)> {
 }
 
 /// What each role finds in the header: every link but the cockpit
-/// (enterprises), users (those who manage users) and the audit log (admin).
+/// (enterprises, experts), users (those who manage users) and the audit log (admin).
 fn expected_nav(role: Role) -> BTreeSet<String> {
     let mut nav: BTreeSet<String> = ["workbench", "hazards", "measures", "campaign", "units", "account"].map(String::from).into();
-    if role != Role::Enterprise {
+    if !matches!(role, Role::Enterprise | Role::Expert) {
         nav.insert("cockpit".into());
     }
     if matches!(role, Role::Admin | Role::Office | Role::Locality | Role::Enterprise) {
