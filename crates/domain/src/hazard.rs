@@ -1252,6 +1252,14 @@ pub fn apply(h: &Hazard, action: &Action, now: &Now<'_>) -> Result<(Hazard, Even
         Action::RequestExtension { id, requested_deadline, reason, requested_by } => {
             let reason = need(reason, "reason", "请说明延期理由", "Say why more time is needed")?;
             let current = h.deadline.ok_or_else(|| invalid_transition(h, op))?;
+            // An extension is asked for before the deadline passes: approving
+            // one afterwards would erase the lateness from the record.
+            if now.today > current {
+                return Err(DomainError::conflict(
+                    format!("整改期限 {current} 已过，不能再申请延期；逾期情况将如实记录"),
+                    format!("The deadline ({current}) has passed: an extension can no longer be asked for, and the delay stays on record"),
+                ));
+            }
             if *requested_deadline <= current {
                 return Err(DomainError::field(
                     "requested_deadline",

@@ -255,6 +255,13 @@ fn an_extension_moves_the_deadline_only_when_approved() {
     assert_eq!(h4.deadline, Some(date!(2021 - 06 - 30)));
     assert_eq!(e.data["previous_deadline"], "2021-05-31");
     assert!(h4.pending_extension.is_none());
+    // Asked for after the deadline: too late, the delay stays on record. On
+    // the deadline day itself it is still in time.
+    let on_the_day = Now { today: date!(2021 - 05 - 31), ..now(&cal) };
+    assert!(apply(&h, &req(date!(2021 - 06 - 30)), &on_the_day).is_ok());
+    let late = Now { today: date!(2021 - 06 - 01), ..now(&cal) };
+    let err = apply(&h, &req(date!(2021 - 06 - 30)), &late).unwrap_err();
+    assert_eq!(err.code, crate::ErrorCode::Conflict, "{err:?}");
 }
 
 #[test]

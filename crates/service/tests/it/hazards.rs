@@ -175,16 +175,18 @@ async fn closed_loop(db: Db) {
     assert!(!svc.hazard_detail(&office, o.id).await.unwrap().overdue);
     let f = HazardFilter { overdue: Some(true), ..Default::default() };
     assert!(svc.list_hazards(&office, &f).await.unwrap().0.is_empty());
-    clock.advance(time::Duration::days(1)); // 7 May
-    let d = svc.hazard_detail(&office, o.id).await.unwrap();
-    assert!(d.overdue && d.days_overdue == 1);
-    assert_eq!(svc.list_hazards(&office, &f).await.unwrap().0.len(), 1);
-
-    // An extension moves the deadline only when approved, by the unit that assigned it.
+    // On the deadline day the enterprise asks for more time; a request
+    // after the deadline would come too late.
     let mut req = act("request_extension");
     req.requested_deadline = Some("2021-05-20".into());
     req.reason = Some("配件到货需两周".into());
     svc.act_on_hazard(&boss, o.id, &req).await.unwrap();
+    clock.advance(time::Duration::days(1)); // 7 May
+    let d = svc.hazard_detail(&office, o.id).await.unwrap();
+    assert!(d.overdue && d.days_overdue == 1, "overdue until the request is approved");
+    assert_eq!(svc.list_hazards(&office, &f).await.unwrap().0.len(), 1);
+
+    // An extension moves the deadline only when approved, by the unit that assigned it.
     assert_eq!(svc.hazard_detail(&office, o.id).await.unwrap().hazard.deadline, Some(time::macros::date!(2021 - 05 - 06)));
     let mut yes = act("decide_extension");
     yes.approve = Some(true);

@@ -109,11 +109,11 @@ async fn workbench(app: TestApp) {
 
     // Past the deadline of 10 May: overdue for the office and the enterprise;
     // an extension request waits for the office.
+    act(&boss, &ids[0], json!({"action": "request_extension", "requested_deadline": "2021-05-31", "reason": "等待采购"})).await;
     app.clock.advance(time::Duration::days(10));
     let office = app.login("w-office", PASSWORD).await;
     let boss = app.login("w-firm", PASSWORD).await;
     let leader = app.login("w-leader", PASSWORD).await;
-    act(&boss, &ids[0], json!({"action": "request_extension", "requested_deadline": "2021-05-31", "reason": "等待采购"})).await;
     let qs = queues(&page_in(&app, "/", &office, "zh-CN").await);
     assert_eq!((count_of(&qs, "overdue"), count_of(&qs, "extensions")), (1, 1), "{qs:?}");
     counts_match_lists(&app, &office, &qs).await;
