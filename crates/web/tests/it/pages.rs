@@ -192,7 +192,7 @@ async fn hazard_and_measure_pages_in_english(app: TestApp) {
     let r = page_en(&app, &format!("/hazards/{general}?done=plan"), &boss).await;
     assert_eq!(r.status, StatusCode::OK);
     check("a hazard", &r.text(), &["Rectification plan saved", "General hazard", "Fix by a deadline", "1 day overdue", "Person responsible",
-        "6,000 yuan", "2 working days", "Submit rectification", "Request an extension", "Timeline", "Assigned", "Reported → Assigned", "Fire"]);
+        "6,000 yuan", "2 working days", "Submit rectification", "an extension can no longer be asked for", "Timeline", "Assigned", "Reported → Assigned", "Fire"]);
     let r = page_en(&app, &format!("/hazards/{major}"), &boss).await;
     assert_eq!(r.status, StatusCode::OK);
     check("a major hazard", &r.text(), &["Major hazard", "Major-hazard report", "Current state and cause", "Goals and tasks",
