@@ -147,6 +147,7 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(M::GET, "/users", User, get(ui::users_page)),
         r(M::POST, "/users", User, post(ui::user_create)),
         r(M::POST, "/users/{id}", User, post(ui::user_update)),
+        r(M::POST, "/users/{id}/password", User, post(ui::user_reset_password)),
         r(M::GET, "/hazards", User, get(ui_hazards::hazards_page)),
         r(M::POST, "/hazards", User, post(ui_hazards::hazard_create).layer(DefaultBodyLimit::disable())),
         r(M::GET, "/hazards/new", User, get(ui_hazards::hazard_new_page)),

@@ -836,7 +836,7 @@ struct UsersPage {
     errors: Vec<String>,
 }
 
-async fn users_view(s: &AppState, user: &PageUser, form: UserForm, errors: FormErrors) -> Response {
+async fn users_view(s: &AppState, user: &PageUser, form: UserForm, errors: FormErrors, flash: Option<Flash>) -> Response {
     let ctx = user.0.ctx();
     let actor = &user.0.actor;
     let list = match s.svc.list_users(&ctx, &UserFilter { limit: 1000, ..Default::default() }).await {
@@ -877,7 +877,7 @@ async fn users_view(s: &AppState, user: &PageUser, form: UserForm, errors: FormE
     let status = errors.status;
     let page = UsersPage {
         nav: nav(user),
-        flash: None,
+        flash,
         csrf: user.0.csrf().to_string(),
         users: rows,
         can_create: !roles.is_empty() && !unit_choices.is_empty(),
@@ -889,8 +889,14 @@ async fn users_view(s: &AppState, user: &PageUser, form: UserForm, errors: FormE
     (status, render(&page)).into_response()
 }
 
-pub async fn users_page(State(s): State<AppState>, user: PageUser) -> Response {
-    users_view(&s, &user, UserForm::default(), FormErrors::none()).await
+#[derive(Deserialize, Default)]
+pub struct UsersQuery {
+    reset: Option<String>,
+}
+
+pub async fn users_page(State(s): State<AppState>, user: PageUser, Query(q): Query<UsersQuery>) -> Response {
+    let flash = q.reset.and_then(|_| ok_flash(tr("已重置密码：该用户的登录已全部退出，下次登录须先修改密码。", "Password reset: the user is logged out everywhere and must change it at the next login.")));
+    users_view(&s, &user, UserForm::default(), FormErrors::none(), flash).await
 }
 
 pub async fn user_create(State(s): State<AppState>, user: PageUser, Form(f): Form<UserForm>) -> Response {
@@ -910,7 +916,7 @@ pub async fn user_create(State(s): State<AppState>, user: PageUser, Form(f): For
     };
     match s.svc.create_user(&user.0.ctx(), &input).await {
         Ok(_) => Redirect::to("/users").into_response(),
-        Err(e) if matches!(e.code, ErrorCode::Validation | ErrorCode::Conflict | ErrorCode::Forbidden) => users_view(&s, &user, f, FormErrors::of(&e)).await,
+        Err(e) if matches!(e.code, ErrorCode::Validation | ErrorCode::Conflict | ErrorCode::Forbidden) => users_view(&s, &user, f, FormErrors::of(&e), None).await,
         Err(e) => error_page(nav(&user), &e),
     }
 }
@@ -930,6 +936,28 @@ pub async fn user_update(State(s): State<AppState>, user: PageUser, Path(id): Pa
     let change = UserChange { active: f.active.as_deref().map(|a| a == "true"), version: f.version, ..Default::default() };
     match s.svc.update_user(&user.0.ctx(), uid, &change).await {
         Ok(_) => Redirect::to("/users").into_response(),
+        Err(e) => error_page(nav(&user), &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordResetForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// An administrator (or whoever manages the user) sets a new initial
+/// password: the user's sessions end and they must change it at next login.
+pub async fn user_reset_password(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Form(f): Form<PasswordResetForm>) -> Response {
+    if let Err(e) = user.0.check_csrf(&f.csrf) {
+        return error_page(nav(&user), &e.0);
+    }
+    let Some(uid) = UserId::parse(&id) else { return error_page(nav(&user), &DomainError::not_found("用户", "User")) };
+    match s.svc.reset_password(&user.0.ctx(), uid, &f.password).await {
+        Ok(()) => Redirect::to("/users?reset=1").into_response(),
+        Err(e) if e.code == ErrorCode::Validation => users_view(&s, &user, UserForm::default(), FormErrors::of(&e), None).await,
         Err(e) => error_page(nav(&user), &e),
     }
 }

@@ -121,14 +121,17 @@ struct ListPage {
     columns: Vec<(&'static str, &'static str)>,
 }
 
-/// The rectification areas of the campaigns the user sees: (id, label).
+/// The rectification areas of the campaigns the user sees: (id, label);
+/// the campaign is named only when there are several.
 async fn campaign_areas(s: &AppState, user: &PageUser) -> Vec<(String, String)> {
     let mut areas = Vec::new();
     if let Ok(campaigns) = s.svc.list_campaigns(&user.0.ctx()).await {
+        let several = campaigns.len() > 1;
         for c in campaigns {
             if let Ok(full) = s.svc.campaign(&user.0.ctx(), c.id).await {
                 for a in full.areas {
-                    areas.push((a.id.to_string(), area_label(a.short_name.as_deref().unwrap_or(&a.name), &c.title)));
+                    let name = a.short_name.as_deref().unwrap_or(&a.name);
+                    areas.push((a.id.to_string(), if several { area_label(name, &c.title) } else { name.to_string() }));
                 }
             }
         }
@@ -509,6 +512,8 @@ struct HazardPage {
     responsible_unit: String,
     /// Sent back at the last step: by whom, when and why.
     sent_back: Option<EventRow>,
+    /// The campaign area it was reported under, by name.
+    area_name: Option<String>,
 }
 
 impl HazardPage {
@@ -696,6 +701,10 @@ async fn hazard_view(
         failed: typed.get("action").to_string(),
         responsible_units,
         responsible_unit,
+        area_name: match h.area_id {
+            Some(id) => campaign_areas(s, user).await.into_iter().find(|(k, _)| *k == id.to_string()).map(|(_, name)| name),
+            None => None,
+        },
         sent_back: d.events.last().filter(|e| e.action == "reject" && d.hazard.state == HazardState::Rectifying).map(event_row),
         d,
     };

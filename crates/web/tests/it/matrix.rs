@@ -168,6 +168,7 @@ fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
         (Method::GET, "/users", None, ALL_Y),
         (Method::POST, "/users", Units, CREATE_USER),
         (Method::POST, "/users/{id}", Users, MANAGE_USER),
+        (Method::POST, "/users/{id}/password", Users, MANAGE_USER),
         (Method::GET, "/hazards", None, ALL_Y),
         (Method::POST, "/hazards", Units, REPORT_HAZARD),
         (Method::GET, "/hazards/new", None, ["Y", "Y", "Y", "Y", "Y", "Y", "Y", "F"]),
@@ -293,6 +294,7 @@ async fn call(app: &TestApp, w: &World, who: &Person, method: &Method, route: &s
         ("PATCH", "/api/v1/users/{id}") => app.api(m, &path, cred, Some(json!({"display_name": "改过的名字"}))).await,
         ("POST", "/api/v1/users/{id}/password") => app.api(m, &path, cred, Some(json!({"new_password": "Reset-pass-2"}))).await,
         ("POST", "/users/{id}") => app.form(&path, sess, &[("active", "true")]).await,
+        ("POST", "/users/{id}/password") => app.form(&path, sess, &[("password", "Reset-pass-2")]).await,
         ("POST", "/api/v1/indicators/{id}/values") => {
             let body = json!({"value": "80", "measured_on": "2021-04-30", "evidence": "检查人员台账"});
             app.api(m, &path, cred, Some(body)).await
