@@ -10,7 +10,7 @@ use crate::hazards::HazardItem;
 use crate::measures::MeasureItem;
 use crate::{Ctx, Result, Service};
 use bihuan_domain::hazard::{HazardLevel, HazardSort, HazardSource, HazardState};
-use bihuan_domain::measure::MeasureSort;
+use bihuan_domain::measure::{MeasureSort, MeasureState};
 use bihuan_domain::permission::Actor;
 use bihuan_domain::role::Role;
 use bihuan_store::hazards::HazardFilter;
@@ -116,6 +116,9 @@ pub struct Workbench {
     pub open_major: i64,
     pub overdue_measures: i64,
     pub measures: Vec<MeasureItem>,
+    /// Measures the user's unit is responsible for and has not finished.
+    pub own_measures: i64,
+    pub own_measure_items: Vec<MeasureItem>,
 }
 
 impl Service {
@@ -140,7 +143,20 @@ impl Service {
         } else {
             self.measure_stats(ctx, &MeasureFilter { overdue: None, ..mf }, None).await?.total.tally.overdue
         };
-        Ok(Workbench { queues, open: all.total.tally.open, open_major: major_open(self, ctx).await?, overdue_measures, measures })
+        let own = MeasureFilter {
+            unit_id: Some(actor.unit_id),
+            states: vec![MeasureState::Planned, MeasureState::InProgress],
+            sort: MeasureSort::Deadline,
+            limit: QUEUE_ITEMS,
+            ..Default::default()
+        };
+        let (own_measure_items, _) = self.list_measures(ctx, &own).await?;
+        let own_measures = if (own_measure_items.len() as i64) < QUEUE_ITEMS {
+            own_measure_items.len() as i64
+        } else {
+            self.measure_stats(ctx, &own, None).await?.total.tally.total
+        };
+        Ok(Workbench { queues, open: all.total.tally.open, open_major: major_open(self, ctx).await?, overdue_measures, measures, own_measures, own_measure_items })
     }
 
     /// How many hazards match a filter in the caller's scope.

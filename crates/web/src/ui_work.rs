@@ -92,6 +92,9 @@ struct WorkbenchPage {
     queues: Vec<QueueView>,
     overdue_measures: i64,
     measures: Vec<MeasureRow>,
+    own_measures: i64,
+    own_measure_rows: Vec<MeasureRow>,
+    own_measures_href: String,
 }
 
 /// The words and the list link of a queue.
@@ -193,5 +196,8 @@ pub async fn workbench(State(s): State<AppState>, user: PageUser) -> Response {
         queues,
         overdue_measures: wb.overdue_measures,
         measures: wb.measures.iter().map(MeasureRow::of).collect(),
+        own_measures: wb.own_measures,
+        own_measure_rows: wb.own_measure_items.iter().map(MeasureRow::of).collect(),
+        own_measures_href: format!("/measures?unit_id={}&state=planned,in_progress&sort=deadline", actor.unit_id),
     })
 }
