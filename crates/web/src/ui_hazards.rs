@@ -219,7 +219,7 @@ pub async fn hazards_page(State(s): State<AppState>, user: PageUser, Query(mut q
         page.conditions.push(tr("有待审批的延期申请", "An extension request awaits a decision").to_string());
     }
     if let Some(st) = q.state.as_deref().filter(|st| st.contains(',')) {
-        let names: Vec<&str> = st.split(',').filter_map(|x| HazardState::parse(x)).map(|x| x.label(crate::english())).collect();
+        let names: Vec<&str> = st.split(',').filter_map(HazardState::parse).map(|x| x.label(crate::english())).collect();
         page.conditions.push(format!("{}{}", tr("状态：", "States: "), names.join(tr("、", ", "))));
     }
     // A state list the select has no option for (assigned,rectifying) is kept as it is.

@@ -112,7 +112,6 @@ async fn workbench(app: TestApp) {
     act(&boss, &ids[0], json!({"action": "request_extension", "requested_deadline": "2021-05-31", "reason": "等待采购"})).await;
     app.clock.advance(time::Duration::days(10));
     let office = app.login("w-office", PASSWORD).await;
-    let boss = app.login("w-firm", PASSWORD).await;
     let leader = app.login("w-leader", PASSWORD).await;
     let qs = queues(&page_in(&app, "/", &office, "zh-CN").await);
     assert_eq!((count_of(&qs, "overdue"), count_of(&qs, "extensions")), (1, 1), "{qs:?}");
