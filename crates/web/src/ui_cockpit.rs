@@ -227,35 +227,28 @@ pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<
         Tile { label: tr("重大隐患", "Major"), value: number(t.tally.major), href: links.list("level=major"), bad: false },
         Tile { label: tr("挂牌督办", "Listed"), value: number(t.tally.listed), href: links.list("listed=true"), bad: false },
     ];
+    let gauge = |id: &str, caption: &'static str, rate: Option<Decimal>, desc: String| {
+        svg::ring_gauge(&Gauge { rate, caption: caption.into(), href: Some(links.list("state=closed")), tone: rate_tone(rate), ..Gauge::new(id, caption, desc) })
+    };
     let gauges = vec![
-        svg::ring_gauge(&Gauge {
-            rate: t.rectification_rate,
-            caption: tr("整改率", "Rectification rate").into(),
-            href: Some(links.list("state=closed")),
-            tone: rate_tone(t.rectification_rate),
-            ..Gauge::new(
-                "g-rect",
-                tr("整改率", "Rectification rate"),
-                trf(
-                    format!("已销号 {} 条，占应整改隐患（不含撤销）的比例", number(t.tally.closed)),
-                    format!("{} closed, of the hazards to rectify (dismissed ones excluded)", number(t.tally.closed)),
-                ),
-            )
-        }),
-        svg::ring_gauge(&Gauge {
-            rate: t.on_time_rate,
-            caption: tr("按期整改率", "On-time rate").into(),
-            href: Some(links.list("state=closed")),
-            tone: rate_tone(t.on_time_rate),
-            ..Gauge::new(
-                "g-ontime",
-                tr("按期整改率", "On-time rate"),
-                trf(
-                    format!("按期销号 {} 条，占已销号的比例", number(t.tally.closed_on_time)),
-                    format!("{} closed on time, of those closed", number(t.tally.closed_on_time)),
-                ),
-            )
-        }),
+        gauge(
+            "g-rect",
+            tr("整改率", "Rectification rate"),
+            t.rectification_rate,
+            trf(
+                format!("已销号 {} 条，占应整改隐患（不含撤销）的比例", number(t.tally.closed)),
+                format!("{} closed, of the hazards to rectify (dismissed ones excluded)", number(t.tally.closed)),
+            ),
+        ),
+        gauge(
+            "g-ontime",
+            tr("按期整改率", "On-time rate"),
+            t.on_time_rate,
+            trf(
+                format!("按期销号 {} 条，占已销号的比例", number(t.tally.closed_on_time)),
+                format!("{} closed on time, of those closed", number(t.tally.closed_on_time)),
+            ),
+        ),
     ];
 
     let area_bars: Vec<Bar> = by_area

@@ -184,30 +184,30 @@ fn close_paren(code: &str, from: usize) -> usize {
     code.len()
 }
 
-#[test]
-fn every_template_text_has_both_languages() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+/// What `check` finds in the files of `dir` with extension `ext`, each
+/// line prefixed with its file name.
+fn leftovers_in(dir: &str, ext: &str, skip: &[&str], check: fn(&str) -> Vec<String>) -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     let mut all = Vec::new();
-    for f in files(&dir, "html") {
+    for f in files(&dir, ext).into_iter().filter(|f| !skip.iter().any(|s| f.ends_with(s))) {
         let text = std::fs::read_to_string(&f).unwrap();
-        for p in template_leftovers(&text) {
+        for p in check(&text) {
             all.push(format!("{}: {p}", f.file_name().unwrap().to_string_lossy()));
         }
     }
+    all
+}
+
+#[test]
+fn every_template_text_has_both_languages() {
+    let all = leftovers_in("templates", "html", &[], template_leftovers);
     assert!(all.is_empty(), "Chinese without its English twin (write \"中文\"|t(\"English\")):\n{}", all.join("\n"));
 }
 
 #[test]
 fn every_page_message_in_code_has_both_languages() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut all = Vec::new();
     // The OpenAPI document is written in English for API users.
-    for f in files(&dir, "rs").into_iter().filter(|f| !f.ends_with("openapi.rs")) {
-        let text = std::fs::read_to_string(&f).unwrap();
-        for p in rust_leftovers(&text) {
-            all.push(format!("{}: {p}", f.file_name().unwrap().to_string_lossy()));
-        }
-    }
+    let all = leftovers_in("src", "rs", &["openapi.rs"], rust_leftovers);
     assert!(all.is_empty(), "Chinese without its English twin (write tr(\"中文\", \"English\")):\n{}", all.join("\n"));
 }
 
