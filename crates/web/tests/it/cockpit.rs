@@ -6,14 +6,9 @@ use crate::workbench::page_in;
 use crate::world::{user, PASSWORD};
 use axum::http::Method;
 use bihuan_domain::role::Role;
-use bihuan_domain::unit::UnitDraft;
+use crate::hazard_api::unit;
 use bihuan_service::Ctx;
 use serde_json::{json, Value};
-
-async fn unit(app: &TestApp, parent: bihuan_domain::ids::UnitId, name: &str, kind: &str) -> bihuan_domain::ids::UnitId {
-    let d = UnitDraft { name: name.into(), kind: Some(kind.into()), locality_kind: (kind == "locality").then(|| "village".into()), ..Default::default() };
-    app.svc.create_unit(&Ctx::system("t"), Some(parent), &d).await.unwrap().id
-}
 
 /// The tiles: (label, figure, link).
 fn tiles(html: &str) -> Vec<(String, i64, String)> {

@@ -13,7 +13,8 @@ use bihuan_domain::unit::UnitDraft;
 use bihuan_service::Ctx;
 use serde_json::{json, Value};
 
-async fn unit(app: &TestApp, parent: bihuan_domain::ids::UnitId, name: &str, kind: &str) -> bihuan_domain::ids::UnitId {
+/// A unit of `kind` under `parent` (a village when it is a locality).
+pub async fn unit(app: &TestApp, parent: bihuan_domain::ids::UnitId, name: &str, kind: &str) -> bihuan_domain::ids::UnitId {
     let d = UnitDraft { name: name.into(), kind: Some(kind.into()), locality_kind: (kind == "locality").then(|| "village".into()), ..Default::default() };
     app.svc.create_unit(&Ctx::system("t"), Some(parent), &d).await.unwrap().id
 }

@@ -55,24 +55,7 @@ fn strip_t_pairs(line: &str) -> String {
     let mut out = line.to_string();
     while let Some(at) = out.find("|t(") {
         // The argument: up to the matching ')' outside quotes.
-        let arg_start = at + 3;
-        let mut depth = 1;
-        let mut in_str = false;
-        let mut end = out.len();
-        for (i, c) in out[arg_start..].char_indices() {
-            match c {
-                '"' => in_str = !in_str,
-                '(' if !in_str => depth += 1,
-                ')' if !in_str => {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = arg_start + i + 1;
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
+        let end = close_paren(&out, at + 3);
         // The value: a quoted literal just before `|t(`, or an expression
         // back to the last space or `{{`.
         let before = &out[..at];

@@ -6,14 +6,8 @@ use crate::world::{user, PASSWORD};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use bihuan_domain::role::Role;
-use bihuan_domain::unit::UnitDraft;
-use bihuan_service::Ctx;
+use crate::hazard_api::unit;
 use serde_json::{json, Value};
-
-async fn unit(app: &TestApp, parent: bihuan_domain::ids::UnitId, name: &str, kind: &str) -> bihuan_domain::ids::UnitId {
-    let d = UnitDraft { name: name.into(), kind: Some(kind.into()), locality_kind: (kind == "locality").then(|| "village".into()), ..Default::default() };
-    app.svc.create_unit(&Ctx::system("t"), Some(parent), &d).await.unwrap().id
-}
 
 /// A page in a language.
 pub async fn page_in(app: &TestApp, path: &str, s: &Session, lang: &str) -> String {
