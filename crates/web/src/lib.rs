@@ -146,6 +146,7 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(M::POST, "/units/{id}", User, post(ui::unit_update)),
         r(M::GET, "/users", User, get(ui::users_page)),
         r(M::POST, "/users", User, post(ui::user_create)),
+        r(M::GET, "/users/{id}", User, get(ui::user_page)),
         r(M::POST, "/users/{id}", User, post(ui::user_update)),
         r(M::POST, "/users/{id}/password", User, post(ui::user_reset_password)),
         r(M::GET, "/hazards", User, get(ui_hazards::hazards_page)),

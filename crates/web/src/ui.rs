@@ -836,14 +836,10 @@ struct UsersPage {
     errors: Vec<String>,
 }
 
-async fn users_view(s: &AppState, user: &PageUser, form: UserForm, errors: FormErrors, flash: Option<Flash>) -> Response {
-    let ctx = user.0.ctx();
+/// The units the user sees, and the roles and units they may give a user.
+async fn user_choices(s: &AppState, user: &PageUser) -> (Vec<Unit>, Vec<(&'static str, &'static str)>, Vec<(String, String)>) {
     let actor = &user.0.actor;
-    let list = match s.svc.list_users(&ctx, &UserFilter { limit: 1000, ..Default::default() }).await {
-        Ok(l) => l,
-        Err(e) => return error_page(nav(user), &e),
-    };
-    let units = s.svc.list_units(&ctx, &UnitFilter { limit: 1000, ..Default::default() }).await.unwrap_or_default();
+    let units = s.svc.list_units(&user.0.ctx(), &UnitFilter { limit: 1000, ..Default::default() }).await.unwrap_or_default();
     let roles: Vec<(&'static str, &'static str)> = Role::ALL
         .iter()
         .filter(|r| units.iter().any(|u| authorize(actor, Permission::ManageUser { unit: &u.path, role: **r }).allowed()))
@@ -854,6 +850,49 @@ async fn users_view(s: &AppState, user: &PageUser, form: UserForm, errors: FormE
         .filter(|u| Role::ALL.iter().any(|r| authorize(actor, Permission::ManageUser { unit: &u.path, role: *r }).allowed()))
         .map(|u| (u.id.to_string(), u.name.clone()))
         .collect();
+    (units, roles, unit_choices)
+}
+
+#[derive(Template)]
+#[template(path = "user.html")]
+struct UserPage {
+    nav: Option<Nav>,
+    flash: Option<Flash>,
+    csrf: String,
+    u: User,
+    roles: Vec<(&'static str, &'static str)>,
+    unit_choices: Vec<(String, String)>,
+    errors: Vec<String>,
+}
+
+async fn user_view(s: &AppState, user: &PageUser, id: &str, errors: FormErrors, flash: Option<Flash>) -> Response {
+    let Some(uid) = UserId::parse(id) else { return error_page(nav(user), &DomainError::not_found("用户", "User")) };
+    let u = match s.svc.get_user(&user.0.ctx(), uid).await {
+        Ok(u) => u,
+        Err(e) => return error_page(nav(user), &e),
+    };
+    let (_, roles, unit_choices) = user_choices(s, user).await;
+    let page = UserPage { nav: nav(user), flash, csrf: user.0.csrf().to_string(), u, roles, unit_choices, errors: errors.messages };
+    (errors.status, render(&page)).into_response()
+}
+
+pub async fn user_page(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Query(q): Query<UsersQuery>) -> Response {
+    let flash = match (q.reset, q.saved) {
+        (Some(_), _) => ok_flash(tr("已重置密码：该用户的登录已全部退出，下次登录须先修改密码。", "Password reset: the user is logged out everywhere and must change it at the next login.")),
+        (_, Some(_)) => ok_flash(tr("已保存。", "Saved.")),
+        _ => None,
+    };
+    user_view(&s, &user, &id, FormErrors::none(), flash).await
+}
+
+async fn users_view(s: &AppState, user: &PageUser, form: UserForm, errors: FormErrors, flash: Option<Flash>) -> Response {
+    let ctx = user.0.ctx();
+    let actor = &user.0.actor;
+    let list = match s.svc.list_users(&ctx, &UserFilter { limit: 1000, ..Default::default() }).await {
+        Ok(l) => l,
+        Err(e) => return error_page(nav(user), &e),
+    };
+    let (units, roles, unit_choices) = user_choices(s, user).await;
     let rows = list
         .into_iter()
         .map(|(u, unit_name)| {
@@ -892,11 +931,11 @@ async fn users_view(s: &AppState, user: &PageUser, form: UserForm, errors: FormE
 #[derive(Deserialize, Default)]
 pub struct UsersQuery {
     reset: Option<String>,
+    saved: Option<String>,
 }
 
-pub async fn users_page(State(s): State<AppState>, user: PageUser, Query(q): Query<UsersQuery>) -> Response {
-    let flash = q.reset.and_then(|_| ok_flash(tr("已重置密码：该用户的登录已全部退出，下次登录须先修改密码。", "Password reset: the user is logged out everywhere and must change it at the next login.")));
-    users_view(&s, &user, UserForm::default(), FormErrors::none(), flash).await
+pub async fn users_page(State(s): State<AppState>, user: PageUser) -> Response {
+    users_view(&s, &user, UserForm::default(), FormErrors::none(), None).await
 }
 
 pub async fn user_create(State(s): State<AppState>, user: PageUser, Form(f): Form<UserForm>) -> Response {
@@ -926,6 +965,10 @@ pub struct UserUpdateForm {
     csrf: String,
     active: Option<String>,
     version: Option<i64>,
+    display_name: Option<String>,
+    role: Option<String>,
+    unit_id: Option<String>,
+    phone: Option<String>,
 }
 
 pub async fn user_update(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Form(f): Form<UserUpdateForm>) -> Response {
@@ -933,9 +976,22 @@ pub async fn user_update(State(s): State<AppState>, user: PageUser, Path(id): Pa
         return error_page(nav(&user), &e.0);
     }
     let Some(uid) = UserId::parse(&id) else { return error_page(nav(&user), &DomainError::not_found("用户", "User")) };
-    let change = UserChange { active: f.active.as_deref().map(|a| a == "true"), version: f.version, ..Default::default() };
+    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+    let change = UserChange {
+        active: f.active.as_deref().map(|a| a == "true"),
+        display_name: given(&f.display_name),
+        role: given(&f.role),
+        unit_id: given(&f.unit_id),
+        // An emptied phone field clears the phone.
+        phone: f.phone.as_deref().map(|p| p.trim().to_string()),
+        version: f.version,
+        ..Default::default()
+    };
+    // The list's activate/deactivate comes back to the list; the user's own page to itself.
+    let back = if f.display_name.is_some() { format!("/users/{id}?saved=1") } else { "/users".to_string() };
     match s.svc.update_user(&user.0.ctx(), uid, &change).await {
-        Ok(_) => Redirect::to("/users").into_response(),
+        Ok(_) => Redirect::to(&back).into_response(),
+        Err(e) if matches!(e.code, ErrorCode::Validation | ErrorCode::Conflict) => user_view(&s, &user, &id, FormErrors::of(&e), None).await,
         Err(e) => error_page(nav(&user), &e),
     }
 }
@@ -956,8 +1012,8 @@ pub async fn user_reset_password(State(s): State<AppState>, user: PageUser, Path
     }
     let Some(uid) = UserId::parse(&id) else { return error_page(nav(&user), &DomainError::not_found("用户", "User")) };
     match s.svc.reset_password(&user.0.ctx(), uid, &f.password).await {
-        Ok(()) => Redirect::to("/users?reset=1").into_response(),
-        Err(e) if e.code == ErrorCode::Validation => users_view(&s, &user, UserForm::default(), FormErrors::of(&e), None).await,
+        Ok(()) => Redirect::to(&format!("/users/{id}?reset=1")).into_response(),
+        Err(e) if e.code == ErrorCode::Validation => user_view(&s, &user, &id, FormErrors::of(&e), None).await,
         Err(e) => error_page(nav(&user), &e),
     }
 }

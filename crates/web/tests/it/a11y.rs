@@ -516,6 +516,8 @@ async fn plan(app: &TestApp, s: &Session, id: &str) {
 /// The ids the pages are fetched with.
 struct Data {
     hazards: Vec<String>,
+    /// People whose user page each role opens (its own and others').
+    users: Vec<String>,
     major: String,
     measures: Vec<String>,
     units: Vec<String>,
@@ -577,6 +579,7 @@ async fn dataset(app: &TestApp, w: &crate::world::World) -> Data {
     post(app, admin, &format!("/api/v1/indicators/{}/values", w.nanxiang_indicator), value).await;
 
     Data {
+        users: w.people.iter().map(|p| p.user_id.to_string()).collect(),
         hazards: [reported, assigned, submitted, closed, major.clone(), in_grid].into_iter().chain(own).collect(),
         major,
         measures: vec![in_progress, done],
@@ -626,6 +629,7 @@ fn page_paths(d: &Data) -> Vec<String> {
             "/measures/{id}" => d.measures.iter().collect(),
             "/units/{id}" => d.units.iter().collect(),
             "/indicators/{id}" => vec![&d.indicator],
+            "/users/{id}" => d.users.iter().collect(),
             other => panic!("a page route the accessibility check does not know how to fill: {other}"),
         };
         for id in ids {

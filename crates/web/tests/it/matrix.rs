@@ -167,6 +167,7 @@ fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
         (Method::POST, "/units/{id}", Units, UPDATE_UNIT),
         (Method::GET, "/users", None, ALL_Y),
         (Method::POST, "/users", Units, CREATE_USER),
+        (Method::GET, "/users/{id}", Users, READ),
         (Method::POST, "/users/{id}", Users, MANAGE_USER),
         (Method::POST, "/users/{id}/password", Users, MANAGE_USER),
         (Method::GET, "/hazards", None, ALL_Y),

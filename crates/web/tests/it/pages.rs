@@ -266,3 +266,38 @@ fn the_english_check_sees_chinese_outside_the_data() {
         assert!(caught.is_err(), "{leftover} is caught");
     }
 }
+
+/// The users page edits a user's name, role, unit and phone, and resets a
+/// password; a stale form is refused, not applied over a newer change.
+async fn users_page_edits(app: TestApp) {
+    use crate::harness::Cred;
+    let admin = app.login("admin", crate::harness::ADMIN_PASSWORD).await;
+    let units = crate::world::all_units(&app).await;
+    let ajs = units.iter().find(|u| u.name == "镇安监所").unwrap().id;
+    let econ = units.iter().find(|u| u.name == "镇经发办").unwrap().id;
+    crate::world::user(&app, "u-edit", bihuan_domain::role::Role::Department, ajs).await;
+    let u = app.svc.user_by_name("u-edit").await.unwrap().unwrap();
+    let list = app.page("/users", Some(&admin)).await.text();
+    assert!(list.contains(&format!("href=\"/users/{}\"", u.id)), "the list links to the user's page");
+    let page = app.page(&format!("/users/{}", u.id), Some(&admin)).await.text();
+    assert!(page.contains(&format!("action=\"/users/{}\"", u.id)) && page.contains(&format!("action=\"/users/{}/password\"", u.id)), "an edit and a reset form");
+    let version = u.version.to_string();
+    let r = app
+        .form(&format!("/users/{}", u.id), Some(&admin), &[("version", &version), ("display_name", "王科长"), ("role", "department"), ("unit_id", &econ.to_string()), ("phone", "021-5999 0000")])
+        .await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, format!("/users/{}?saved=1", u.id)), "{}", r.text());
+    let after = app.get(&format!("/api/v1/users/{}", u.id), Cred::Session(&admin)).await.json();
+    assert_eq!((after["display_name"].as_str(), after["unit_id"].as_str(), after["phone"].as_str()), (Some("王科长"), Some(econ.to_string().as_str()), Some("021-5999 0000")), "{after}");
+    // The same form again carries the old version: refused, shown on the page.
+    let r = app.form(&format!("/users/{}", u.id), Some(&admin), &[("version", &version), ("display_name", "李科长")]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.text().contains("error-summary"));
+    let r = app.form(&format!("/users/{}/password", u.id), Some(&admin), &[("password", "short")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a weak password is refused on the page");
+    let r = app.form(&format!("/users/{}/password", u.id), Some(&admin), &[("password", "Reset-pass-9")]).await;
+    assert_eq!(r.location(), format!("/users/{}?reset=1", u.id));
+    let again = app.svc.user_by_name("u-edit").await.unwrap().unwrap();
+    assert!(again.must_change_password, "the user must change the reset password");
+}
+
+scenario!(users_page_edits => sqlite_users_page_edits, postgres_users_page_edits);
