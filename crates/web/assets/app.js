@@ -67,6 +67,9 @@
   function t(zh, en) { return english ? en : zh; }
   function toast(text, kind, rid) { if (window.bihuanToast) window.bihuanToast(text, kind, rid); }
   var DB = "bihuan", STORE = "outbox";
+  // Drafts and queued reports belong to the user who made them: another
+  // user logging in on the same phone neither sees nor sends them.
+  var me = document.body.getAttribute("data-user") || "";
 
   function openDb() {
     return new Promise(function (resolve, reject) {
@@ -109,7 +112,9 @@
   }
   function isHazardPage(url) { return /\/hazards\/[0-9a-f-]{36}/.test(url); }
 
-  // Sends one queued report. Resolves "sent", "login", "failed" or rejects on a network error.
+  // Sends one queued report. Resolves "sent", "login", "failed" (refused
+  // by the application), "later" (the server or a proxy failed) or rejects
+  // on a network error.
   function send(entry) {
     var fd = new FormData();
     entry.fields.forEach(function (kv) { fd.append(kv[0], kv[0] === "csrf" ? (currentCsrf() || kv[1]) : kv[1]); });
@@ -117,19 +122,20 @@
     return fetch(entry.url, { method: "POST", body: fd, credentials: "same-origin" }).then(function (r) {
       if (isHazardPage(r.url)) { entry.sentTo = r.url; return "sent"; }
       if (r.url.indexOf("/login") >= 0) return "login";
+      if (r.status >= 500) return "later";
       entry.error = r.status + "";
       entry.requestId = r.headers.get("x-request-id") || "";
       return "failed";
     });
   }
 
-  var flushing = false;
+  // One sender per window, even after a reply page replaced the document.
   function flush() {
-    if (flushing || !navigator.onLine || !currentCsrf()) return Promise.resolve();
-    flushing = true;
+    if (window.bihuanFlushing || !me || !navigator.onLine || !currentCsrf()) return Promise.resolve();
+    window.bihuanFlushing = true;
     return all().then(function (entries) {
       var chain = Promise.resolve();
-      entries.filter(function (e) { return !e.error; }).forEach(function (e) {
+      entries.filter(function (e) { return !e.error && e.user === me; }).forEach(function (e) {
         chain = chain.then(function () {
           return send(e).then(function (outcome) {
             if (outcome === "sent") {
@@ -146,7 +152,7 @@
       });
       return chain;
     }).catch(function () { /* still offline: try again later */ }).then(function () {
-      flushing = false;
+      window.bihuanFlushing = false;
       showOutbox();
     });
   }
@@ -155,6 +161,7 @@
   function showOutbox() {
     if (!box) return Promise.resolve();
     return all().then(function (entries) {
+      entries = entries.filter(function (e) { return e.user === me; });
       box.hidden = entries.length === 0;
       var list = box.querySelector("ul");
       var count = box.querySelector("[data-outbox-count]");
@@ -190,11 +197,12 @@
   window.addEventListener("online", flush);
   flush();
   // A phone may not say when the network is back: try again every half minute.
-  setInterval(flush, 30000);
+  if (!window.bihuanRetry) window.bihuanRetry = setInterval(function () { if (window.bihuanFlushNow) window.bihuanFlushNow(); }, 30000);
+  window.bihuanFlushNow = flush;
 
   var form = document.querySelector("form[data-draft]");
   if (!form) return;
-  var draftKey = "bihuan:draft:" + form.getAttribute("data-draft");
+  var draftKey = "bihuan:draft:" + me + ":" + form.getAttribute("data-draft");
   var skip = { csrf: true };
   function textFields() {
     var out = [];
@@ -217,6 +225,12 @@
   }
   function clearDraft() {
     try { localStorage.removeItem(draftKey); } catch (e) { /* ignore */ }
+  }
+  // A new report starts without the last one's position.
+  function clearPosition() {
+    ["latitude", "longitude"].forEach(function (n) { var i = form.querySelector("[name=" + n + "]"); if (i) i.value = ""; });
+    var st = form.querySelector("[data-geo-status]");
+    if (st) st.textContent = "";
   }
   var notice = form.querySelector("[data-draft-notice]");
   // Restore a draft into an untouched form (not over a form the server sent back with errors).
@@ -241,6 +255,7 @@
   if (notice) notice.querySelector("button").addEventListener("click", function () {
     clearDraft();
     form.reset();
+    clearPosition();
     var k = form.querySelector("[name=submission_key]");
     if (k) k.value = newKey();
     notice.hidden = true;
@@ -268,11 +283,12 @@
 
   function queue(reason) {
     var title = (form.querySelector("[name=name]") || {}).value || t("（未命名）", "(untitled)");
-    var entry = { url: form.getAttribute("action"), fields: textFields().concat([["csrf", currentCsrf()]]), files: fileFields(), title: title, savedAt: Date.now() };
+    var entry = { url: form.getAttribute("action"), user: me, fields: textFields().concat([["csrf", currentCsrf()]]), files: fileFields(), title: title, savedAt: Date.now() };
     return put(entry).then(function () {
       clearDraft();
       if (notice) notice.hidden = true;
       form.reset();
+      clearPosition();
       var k = form.querySelector("[name=submission_key]");
       if (k) k.value = newKey();
       toast(reason === "offline"
@@ -291,7 +307,9 @@
     if (!navigator.onLine) { queue("offline").catch(function () { toast(t("无法保存到本机", "Could not keep the report on this device"), "error"); }).then(done); return; }
     fetch(form.getAttribute("action"), { method: "POST", body: new FormData(form), credentials: "same-origin" }).then(function (r) {
       if (isHazardPage(r.url)) { clearDraft(); location.href = r.url; return undefined; }
-      // The server sent the form back (what to correct), or a login page: show it as sent.
+      // The server or a proxy in front of it failed: keep the report and retry.
+      if (r.status >= 500) return queue("unreachable");
+      // The application sent the form back (what to correct), or a login page: show it as sent.
       return r.text().then(function (html) { document.open(); document.write(html); document.close(); });
     }, function () {
       return queue(navigator.onLine ? "unreachable" : "offline");

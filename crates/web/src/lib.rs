@@ -228,7 +228,9 @@ async fn request_context(req: Request, next: Next) -> Response {
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
     let english = prefers_english(req.headers().get("accept-language").and_then(|v| v.to_str().ok()), cookie(&req, i18n::LANG_COOKIE).as_deref());
-    let here = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+    // Where the language switch returns to: this page if it can be fetched
+    // again (a page answering a form post may live at a POST-only address).
+    let here = if req.method() == Method::GET { req.uri().path_and_query().map(|p| p.as_str().to_string()) } else { None }.unwrap_or_else(|| "/".into());
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let start = std::time::Instant::now();

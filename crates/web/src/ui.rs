@@ -50,6 +50,8 @@ pub struct Nav {
     pub here: String,
     /// The header section this page belongs to (marked as current).
     pub section: &'static str,
+    /// Who is logged in: the device's drafts and outbox belong to them.
+    pub user_id: String,
 }
 
 /// Which header section a path belongs to.
@@ -85,6 +87,7 @@ pub(crate) fn nav(u: &PageUser) -> Option<Nav> {
         can_admin_users: matches!(role, Role::Admin | Role::Office | Role::Locality | Role::Enterprise),
         sees_cockpit: !matches!(role, Role::Enterprise | Role::Expert),
         section: section_of(&crate::request_path()),
+        user_id: me.user.id.to_string(),
         here: crate::request_path(),
     })
 }
@@ -178,7 +181,10 @@ fn random_token() -> String {
 
 /// Only local paths, so a crafted link cannot send the user elsewhere.
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next.to_string() } else { "/".to_string() }
+    // Visible ASCII only: browsers drop tabs and newlines from a Location,
+    // so "/\t/evil.example" would become "//evil.example".
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && next.bytes().all(|b| b.is_ascii_graphic());
+    if local { next.to_string() } else { "/".to_string() }
 }
 
 pub async fn login_page(Query(q): Query<NextQuery>) -> Response {
@@ -871,7 +877,16 @@ async fn user_view(s: &AppState, user: &PageUser, id: &str, errors: FormErrors, 
         Ok(u) => u,
         Err(e) => return error_page(nav(user), &e),
     };
-    let (_, roles, unit_choices) = user_choices(s, user).await;
+    let (units, mut roles, mut unit_choices) = user_choices(s, user).await;
+    // The current role and unit are always among the choices, so saving
+    // the phone alone changes nothing else.
+    if !roles.iter().any(|(k, _)| *k == u.role.as_str()) {
+        roles.insert(0, (u.role.as_str(), tr(u.role.label_zh(), u.role.label_en())));
+    }
+    if !unit_choices.iter().any(|(k, _)| *k == u.unit_id.to_string()) {
+        let name = units.iter().find(|x| x.id == u.unit_id).map(|x| x.name.clone()).unwrap_or_else(|| u.unit_id.to_string());
+        unit_choices.insert(0, (u.unit_id.to_string(), name));
+    }
     let page = UserPage { nav: nav(user), flash, csrf: user.0.csrf().to_string(), u, roles, unit_choices, errors: errors.messages };
     (errors.status, render(&page)).into_response()
 }

@@ -17,8 +17,8 @@ use bihuan_domain::ids::UnitId;
 use bihuan_domain::indicator::IndicatorStatus;
 use bihuan_domain::unit::UnitPath;
 use bihuan_reports::svg::{self, Bar, BarChart, Distribution, Gauge, Mark, Point, Segment, Series, Tone, TrendChart};
-use bihuan_service::hazards::{HazardStats, Rates};
-use bihuan_store::hazards::HazardFilter;
+use bihuan_service::hazards::{hazard_scope, HazardStats, Rates};
+use bihuan_store::hazards::{HazardFilter, HazardScope};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use time::{Date, Month};
@@ -274,13 +274,21 @@ pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<
         ..BarChart::new("c-area", area_title, tr("每个领域的隐患数（不含撤销）和其中已销号的数量", "Hazards per area (dismissed excluded) and how many of them are closed"))
     });
 
+    // The breakdown's own-unit row (hazards of the unit itself, not of the
+    // units below it) has no list of its own: `within` lists the subtree.
+    let root: Option<String> = base.within.as_ref().map(|p| p.as_str().to_string()).or_else(|| match hazard_scope(&ctx) {
+        HazardScope::Visible { subtree, .. } => Some(subtree.as_str().to_string()),
+        HazardScope::All => None,
+    });
+    let own_row = |g: &Rates| root.as_deref() == Some(g.tally.key.as_str());
+    let unit_label = |g: &Rates| if own_row(g) { format!("{}{}", label(g), tr("（本级）", " (itself)")) } else { label(g) };
     let unit_bars: Vec<Bar> = by_unit
         .groups
         .iter()
         .map(|g| {
-            let w = unit_of(&g.tally.key);
+            let w = unit_of(&g.tally.key).filter(|_| !own_row(g));
             let list = |more: &str| w.map(|id| format!("/hazards?within={id}&{more}"));
-            let mut b = Bar::new(label(g), count(g.tally.total - g.tally.dismissed)).tone(Tone::Neutral);
+            let mut b = Bar::new(unit_label(g), count(g.tally.total - g.tally.dismissed)).tone(Tone::Neutral);
             if let Some(h) = list(COUNTED) {
                 b = b.href(h);
             }
@@ -355,13 +363,15 @@ pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<
         .take(10)
         .filter_map(|g| {
             let id = unit_of(&g.tally.key)?;
+            let own = own_row(g);
+            let link = |h: String| if own { String::new() } else { h };
             Some(OverdueRow {
-                name: label(g),
+                name: unit_label(g),
                 overdue: g.tally.overdue,
                 open: g.tally.open,
-                href_overdue: format!("/hazards?within={id}&overdue=true&sort=deadline"),
-                href_open: format!("/hazards?within={id}&state=open"),
-                cockpit: format!("/cockpit?within={id}"),
+                href_overdue: link(format!("/hazards?within={id}&overdue=true&sort=deadline")),
+                href_open: link(format!("/hazards?within={id}&state=open")),
+                cockpit: link(format!("/cockpit?within={id}")),
             })
         })
         .collect();

@@ -117,6 +117,8 @@ struct ListPage {
     within_name: Option<String>,
     /// The kept conditions, in words.
     conditions: Vec<String>,
+    /// Several states at once (from a workbench link): value and words.
+    state_extra: Option<(String, String)>,
     /// The columns a user may hide (the name always shows).
     columns: Vec<(&'static str, &'static str)>,
 }
@@ -182,6 +184,7 @@ pub async fn hazards_page(State(s): State<AppState>, user: PageUser, Query(mut q
         .collect(),
         within_name: None,
         conditions: Vec::new(),
+        state_extra: None,
         columns: vec![
             ("code", tr("编号", "Code")),
             ("unit", tr("所在单位", "Unit")),
@@ -193,6 +196,12 @@ pub async fn hazards_page(State(s): State<AppState>, user: PageUser, Query(mut q
     };
     if let Some(id) = q.within.as_deref().and_then(bihuan_domain::ids::UnitId::parse) {
         page.within_name = s.svc.get_unit(&ctx, id).await.ok().map(|u| u.name);
+    }
+    // A state list the select has no option for (assigned,rectifying)
+    // becomes an option of its own, chosen, so filtering again keeps it.
+    if let Some(st) = q.state.clone().filter(|st| st.contains(',')) {
+        let names: Vec<&str> = st.split(',').filter_map(HazardState::parse).map(|x| x.label(crate::english())).collect();
+        page.state_extra = Some((st, names.join(tr("、", ", "))));
     }
     // The kept conditions in words, so that the list says what it shows.
     let unit_name = |id: &str| {
@@ -218,13 +227,8 @@ pub async fn hazards_page(State(s): State<AppState>, user: PageUser, Query(mut q
     if q.extension_pending == Some(true) {
         page.conditions.push(tr("有待审批的延期申请", "An extension request awaits a decision").to_string());
     }
-    if let Some(st) = q.state.as_deref().filter(|st| st.contains(',')) {
-        let names: Vec<&str> = st.split(',').filter_map(HazardState::parse).map(|x| x.label(crate::english())).collect();
-        page.conditions.push(format!("{}{}", tr("状态：", "States: "), names.join(tr("、", ", "))));
-    }
-    // A state list the select has no option for (assigned,rectifying) is kept as it is.
-    if let Some(st) = q.state.clone().filter(|st| st.contains(',')) {
-        page.kept.push(("state", st));
+    if let Some((_, names)) = &page.state_extra {
+        page.conditions.push(format!("{}{}", tr("状态：", "States: "), names));
     }
     let filter = match q.filter(&s, &ctx).await {
         Ok(f) => f,

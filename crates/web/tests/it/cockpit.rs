@@ -100,7 +100,14 @@ async fn cockpit(app: TestApp) {
         let links = chart_links(&html);
         assert!(links.iter().any(|l| l.contains("area_id=") || l.contains("level=major")), "{links:?}");
         let by_unit = app.get("/api/v1/hazards/stats?by=unit", Cred::Session(&s)).await.json();
-        for g in by_unit["groups"].as_array().unwrap() {
+        let groups = by_unit["groups"].as_array().unwrap();
+        let keys: Vec<&str> = groups.iter().map(|g| g["key"].as_str().unwrap()).collect();
+        for g in groups {
+            // The own-unit row (its key a prefix of the others') has no list of its own.
+            let key = g["key"].as_str().unwrap();
+            if keys.iter().any(|k| *k != key && k.starts_with(key)) {
+                continue;
+            }
             let hex = g["key"].as_str().unwrap().trim_end_matches('/').rsplit('/').next().unwrap().to_string();
             let id = uuid::Uuid::parse_str(&hex).unwrap().to_string();
             let href = format!("/hazards?within={id}&state=reported,assigned,rectifying,submitted,closed");

@@ -267,6 +267,9 @@ async fn language_switch(app: TestApp) {
     // Anonymous: only this browser, and only back to a local page.
     let r = app.form("/language", None, &[("lang", "zh-CN"), ("next", "//evil.example/")]).await;
     assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/".to_string()));
+    // Browsers drop a tab from a Location: "/\t/evil" would become "//evil".
+    let r = app.form("/language", None, &[("lang", "zh-CN"), ("next", "/\t/evil.example/")]).await;
+    assert_eq!(r.location(), "/");
     assert_eq!(r.cookie(bihuan_web::i18n::LANG_COOKIE).as_deref(), Some("bihuan_lang=zh-CN"));
     assert_eq!(app.get("/api/v1/me", Cred::Session(&s)).await.json()["user"]["language"], "en-US");
 }

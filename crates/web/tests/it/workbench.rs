@@ -91,7 +91,11 @@ async fn workbench(app: TestApp) {
     let (_, _, href) = qs.iter().find(|q| q.0 == "to_rectify").unwrap().clone();
     let list = page_in(&app, &href, &office, "zh-CN").await;
     assert!(list.contains(r#"<input type="hidden" name="responsible_unit_id""#), "the responsible unit is kept");
-    assert!(list.contains(r#"<input type="hidden" name="state" value="assigned,rectifying">"#), "the states are kept");
+    assert!(list.contains(r#"<option value="assigned,rectifying" selected>"#), "the states are kept as the chosen option");
+    assert!(!list.contains(r#"type="hidden" name="state""#), "and not twice (a repeated field is refused)");
+    // Filtering again from that page sends each field once, and works.
+    let again = page_in(&app, &format!("{href}&q=%E9%85%8D%E7%94%B5"), &office, "zh-CN").await;
+    assert!(again.contains("配电箱未上锁") || again.contains("没有符合条件"), "the filtered list renders");
     assert!(list.contains("整改责任单位：镇安全生产专项整治三年行动领导小组办公室") && list.contains("状态：已交办、整改中"), "the list says what it shows");
 
     let mine = queues(&page_in(&app, "/", &boss, "zh-CN").await);
