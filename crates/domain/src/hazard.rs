@@ -1153,6 +1153,14 @@ pub fn apply(h: &Hazard, action: &Action, now: &Now<'_>) -> Result<(Hazard, Even
             let due = rule.due(now.today, *deadline, now.calendar).ok_or_else(|| {
                 DomainError::field("deadline", "请确定整改期限：日期或天数", "Set the deadline: a date or a number of days")
             })?;
+            if let Some(l) = h.listing.as_ref().filter(|l| l.lifted_on.is_none() && due > l.required_by) {
+                let by = l.required_by;
+                return Err(DomainError::field(
+                    "deadline",
+                    format!("挂牌督办要求 {by} 前完成，整改期限不能晚于此日"),
+                    format!("Listed supervision requires completion by {by}: the deadline may not be later"),
+                ));
+            }
             if due < now.today {
                 return Err(DomainError::field("deadline", "整改期限不能早于今天", "The deadline may not be in the past"));
             }
@@ -1260,6 +1268,14 @@ pub fn apply(h: &Hazard, action: &Action, now: &Now<'_>) -> Result<(Hazard, Even
                     format!("The deadline ({current}) has passed: an extension can no longer be asked for, and the delay stays on record"),
                 ));
             }
+            if let Some(l) = h.listing.as_ref().filter(|l| l.lifted_on.is_none() && *requested_deadline > l.required_by) {
+                let by = l.required_by;
+                return Err(DomainError::field(
+                    "requested_deadline",
+                    format!("挂牌督办要求 {by} 前完成，不能延期至此日之后"),
+                    format!("Listed supervision requires completion by {by}: no extension beyond it"),
+                ));
+            }
             if *requested_deadline <= current {
                 return Err(DomainError::field(
                     "requested_deadline",
@@ -1320,6 +1336,16 @@ pub fn apply(h: &Hazard, action: &Action, now: &Now<'_>) -> Result<(Hazard, Even
                 "level": listing.level, "document_number": listing.document_number, "supervising_unit": listing.supervising_unit_name,
                 "required_by": listing.required_by.to_string(),
             });
+            // The supervising unit's date binds: a later rectification
+            // deadline comes forward to it, so the notice and the order agree.
+            if let Some(d) = h.deadline.filter(|d| *d > listing.required_by) {
+                n.deadline = Some(listing.required_by);
+                n.deadline_rule = Some(DeadlineRule::Date);
+                if let Some(o) = data.as_object_mut() {
+                    o.insert("deadline".into(), serde_json::json!(listing.required_by.to_string()));
+                    o.insert("previous_deadline".into(), serde_json::json!(d.to_string()));
+                }
+            }
         }
     }
     // Leaving rectification (submitted, dismissed) withdraws an undecided extension request.

@@ -284,8 +284,18 @@ fn a_listed_hazard_is_lifted_only_by_acceptance() {
         requirements: None,
         lifted_on: None,
     };
-    let (h, _) = apply(&h, &Action::List(listing), &n).unwrap();
+    let (h, _) = apply(&h, &Action::List(listing.clone()), &n).unwrap();
     assert!(h.is_listed());
+    // Once listed, no deadline (nor extension) beyond the supervising unit's date.
+    let late = apply(&h, &assign(&t, &t.office, DeadlineRule::Date, Some(date!(2021 - 09 - 01))), &n).unwrap_err();
+    assert_eq!(late.fields[0].field, "deadline", "{late:?}");
+    // Listing a hazard whose deadline is later brings the deadline forward.
+    let mut later = hazard(&t, &t.dept, HazardSource::Inspection, HazardLevel::Major, ManageType::Deadline);
+    let (l2, _) = apply(&later, &assign(&t, &t.office, DeadlineRule::Date, Some(date!(2021 - 10 - 31))), &n).unwrap();
+    later = l2;
+    let (listed, e) = apply(&later, &Action::List(listing), &n).unwrap();
+    assert_eq!(listed.deadline, Some(date!(2021 - 08 - 31)));
+    assert_eq!((e.data["deadline"].as_str(), e.data["previous_deadline"].as_str()), (Some("2021-08-31"), Some("2021-10-31")));
     assert!(!HazardOp::Dismiss.possible(&h), "a listed hazard is not dismissed");
     assert!(!HazardOp::List.possible(&h), "listed once");
     let (h, _) = apply(&h, &assign(&t, &t.office, DeadlineRule::Date, Some(date!(2021 - 08 - 31))), &n).unwrap();
