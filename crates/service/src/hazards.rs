@@ -223,7 +223,8 @@ impl Service {
         }
     }
 
-    async fn actor_display_name(&self, tx: &mut Tx, ctx: &Ctx) -> Result<String> {
+    /// The caller's name as people know it (display name, not login name).
+    pub(crate) async fn actor_display_name(&self, tx: &mut Tx, ctx: &Ctx) -> Result<String> {
         Ok(match &ctx.caller {
             crate::Caller::User(a) => bihuan_store::users::get(tx, a.user_id).await?.map(|u| u.display_name).unwrap_or_else(|| a.username.clone()),
             crate::Caller::System(name) => name.clone(),

@@ -233,18 +233,13 @@ impl Service {
         campaigns::area(tx, id).await?.ok_or_else(|| DomainError::field("area_id", "整治领域不存在", "No such area"))
     }
 
-    async fn measure_actor_name(&self, tx: &mut Tx, ctx: &Ctx) -> Result<String> {
-        Ok(match &ctx.caller {
-            Caller::User(a) => bihuan_store::users::get(tx, a.user_id).await?.map(|u| u.display_name).unwrap_or_else(|| a.username.clone()),
-            Caller::System(name) => name.clone(),
-        })
-    }
-
     /// Writes the event of a change and its audit entry.
     async fn record_measure(&self, tx: &mut Tx, ctx: &Ctx, m: &Measure, before: Option<&Measure>, draft: &MeasureEventDraft) -> Result<MeasureEvent> {
-        let (user, name, unit) = match &ctx.caller {
-            Caller::User(a) => (Some(a.user_id), a.username.clone(), Some(a.unit_id)),
-            Caller::System(n) => (None, n.clone(), None),
+        // The timeline shows people's names, not login names (as hazards do).
+        let name = self.actor_display_name(tx, ctx).await?;
+        let (user, unit) = match &ctx.caller {
+            Caller::User(a) => (Some(a.user_id), Some(a.unit_id)),
+            Caller::System(_) => (None, None),
         };
         let ev = store::append_event(
             tx,
@@ -436,7 +431,7 @@ impl Service {
             MeasureOp::Verify => {
                 let verified_by = match text(&input.verified_by) {
                     Some(n) => n,
-                    None => self.measure_actor_name(&mut tx, ctx).await?,
+                    None => self.actor_display_name(&mut tx, ctx).await?,
                 };
                 MeasureAction::Verify { verified_by, comment }
             }
