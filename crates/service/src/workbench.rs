@@ -9,7 +9,7 @@
 use crate::hazards::HazardItem;
 use crate::measures::MeasureItem;
 use crate::{Ctx, Result, Service};
-use bihuan_domain::hazard::{HazardLevel, HazardSort, HazardSource, HazardState};
+use bihuan_domain::hazard::{Breakdown, HazardLevel, HazardSort, HazardSource, HazardState};
 use bihuan_domain::measure::{MeasureSort, MeasureState};
 use bihuan_domain::permission::Actor;
 use bihuan_domain::role::Role;
@@ -129,20 +129,17 @@ impl Service {
         for &q in Queue::for_role(actor.role) {
             let f = q.filter(actor);
             let (items, _) = self.list_hazards(ctx, &f).await?;
-            // A short list is its own count; only a full one needs counting.
-            let total = if (items.len() as i64) < QUEUE_ITEMS { items.len() as i64 } else { self.count_hazards(ctx, &f).await? };
+            let total = counted(items.len(), self.count_hazards(ctx, &f)).await?;
             queues.push(HazardQueue { queue: q, total, items });
         }
         // What has work in it comes first; the role's order otherwise.
         queues.sort_by_key(|q| q.total == 0);
-        let all = self.hazard_stats(ctx, &HazardFilter::default(), None).await?;
+        // Open hazards, and the major ones among them, in one count.
+        let by_level = self.hazard_stats(ctx, &HazardFilter::default(), Some(Breakdown::Level)).await?;
+        let open_major = by_level.groups.iter().find(|g| g.tally.key == HazardLevel::Major.as_str()).map_or(0, |g| g.tally.open);
         let mf = MeasureFilter { overdue: Some(true), sort: MeasureSort::Deadline, limit: QUEUE_ITEMS, ..Default::default() };
         let (measures, _) = self.list_measures(ctx, &mf).await?;
-        let overdue_measures = if (measures.len() as i64) < QUEUE_ITEMS {
-            measures.len() as i64
-        } else {
-            self.measure_stats(ctx, &MeasureFilter { overdue: None, ..mf }, None).await?.total.tally.overdue
-        };
+        let overdue_measures = counted(measures.len(), async { Ok(self.measure_stats(ctx, &MeasureFilter { overdue: None, ..mf.clone() }, None).await?.total.tally.overdue) }).await?;
         let own = MeasureFilter {
             unit_id: Some(actor.unit_id),
             states: vec![MeasureState::Planned, MeasureState::InProgress],
@@ -151,12 +148,8 @@ impl Service {
             ..Default::default()
         };
         let (own_measure_items, _) = self.list_measures(ctx, &own).await?;
-        let own_measures = if (own_measure_items.len() as i64) < QUEUE_ITEMS {
-            own_measure_items.len() as i64
-        } else {
-            self.measure_stats(ctx, &own, None).await?.total.tally.total
-        };
-        Ok(Workbench { queues, open: all.total.tally.open, open_major: major_open(self, ctx).await?, overdue_measures, measures, own_measures, own_measure_items })
+        let own_measures = counted(own_measure_items.len(), async { Ok(self.measure_stats(ctx, &own, None).await?.total.tally.total) }).await?;
+        Ok(Workbench { queues, open: by_level.total.tally.open, open_major, overdue_measures, measures, own_measures, own_measure_items })
     }
 
     /// How many hazards match a filter in the caller's scope.
@@ -165,7 +158,9 @@ impl Service {
     }
 }
 
-async fn major_open(s: &Service, ctx: &Ctx) -> Result<i64> {
-    let f = HazardFilter { levels: vec![HazardLevel::Major], ..Default::default() };
-    Ok(s.hazard_stats(ctx, &f, None).await?.total.tally.open)
+/// A queue's size: a list shorter than a page is its own count; only a full
+/// one needs `count` run.
+async fn counted(shown: usize, count: impl std::future::Future<Output = Result<i64>>) -> Result<i64> {
+    let shown = shown as i64;
+    if shown < QUEUE_ITEMS { Ok(shown) } else { count.await }
 }

@@ -846,14 +846,11 @@ pub(crate) fn where_clause(engine: Engine, args: &mut Args, scope: &HazardScope,
     if let Some(m) = f.manage_type {
         w.push(format!("h.manage_type = {}", args.push(P::Text(m.as_str().into()))));
     }
-    if let Some(u) = f.responsible_unit_id {
-        w.push(format!("h.responsible_unit_id = {}", args.push(P::Uuid(u.0))));
-    }
-    if let Some(u) = f.assigned_by_unit_id {
-        w.push(format!("h.assigned_by_unit_id = {}", args.push(P::Uuid(u.0))));
-    }
-    if let Some(u) = f.found_by_unit_id {
-        w.push(format!("h.found_by_unit_id = {}", args.push(P::Uuid(u.0))));
+    // The unit in one of the hazard's roles: responsible, assigning, finding.
+    for (col, unit) in [("responsible_unit_id", f.responsible_unit_id), ("assigned_by_unit_id", f.assigned_by_unit_id), ("found_by_unit_id", f.found_by_unit_id)] {
+        if let Some(u) = unit {
+            w.push(format!("h.{col} = {}", args.push(P::Uuid(u.0))));
+        }
     }
     // The pending requests are few (a partial unique index holds them), so
     // the subquery is a short list of ids.

@@ -41,11 +41,6 @@ pub fn trf(zh: String, en: String) -> String {
     if crate::english() { en } else { zh }
 }
 
-/// The BCP 47 tag of the request's language, for `<html lang>`.
-pub fn lang_tag() -> &'static str {
-    if crate::english() { "en-US" } else { "zh-CN" }
-}
-
 /// A whole number with thousands separators (both languages write 12,345).
 pub fn number(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
@@ -60,15 +55,6 @@ pub fn number(n: i64) -> String {
         out.push(c);
     }
     out
-}
-
-/// A rate given in tenths of a percent, or a dash when there is nothing to
-/// rate.
-pub fn percent(per_mille: Option<i64>) -> String {
-    match per_mille {
-        Some(p) => format!("{}.{}%", p / 10, (p % 10).abs()),
-        None => "—".into(),
-    }
 }
 
 /// Filters the templates use. Each template module brings them in with
@@ -103,16 +89,7 @@ mod tests {
     }
 
     #[test]
-    fn rates_show_one_decimal_or_a_dash() {
-        assert_eq!(percent(Some(1000)), "100.0%");
-        assert_eq!(percent(Some(853)), "85.3%");
-        assert_eq!(percent(Some(0)), "0.0%");
-        assert_eq!(percent(None), "—");
-    }
-
-    #[test]
     fn chinese_outside_a_request() {
         assert_eq!(tr("是", "yes"), "是");
-        assert_eq!(lang_tag(), "zh-CN");
     }
 }

@@ -34,8 +34,9 @@ tokio::task_local! {
     pub static REQUEST_ID: String;
     /// Whether the caller prefers English (the language cookie, else Accept-Language).
     pub static ENGLISH: bool;
-    /// The path and query being served, where a language switch returns to.
-    pub static REQUEST_PATH: String;
+    /// The path and query being served, and whether it was a GET (a page
+    /// the language switch can return to).
+    pub static REQUEST_PATH: (String, bool);
 }
 
 #[derive(Clone, Debug, Default)]
@@ -228,9 +229,7 @@ async fn request_context(req: Request, next: Next) -> Response {
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
     let english = prefers_english(req.headers().get("accept-language").and_then(|v| v.to_str().ok()), cookie(&req, i18n::LANG_COOKIE).as_deref());
-    // Where the language switch returns to: this page if it can be fetched
-    // again (a page answering a form post may live at a POST-only address).
-    let here = if req.method() == Method::GET { req.uri().path_and_query().map(|p| p.as_str().to_string()) } else { None }.unwrap_or_else(|| "/".into());
+    let here = (req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()), req.method() == Method::GET);
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let start = std::time::Instant::now();
@@ -265,7 +264,13 @@ pub fn english() -> bool {
 }
 
 pub fn request_path() -> String {
-    REQUEST_PATH.try_with(|r| r.clone()).unwrap_or_else(|_| "/".into())
+    REQUEST_PATH.try_with(|r| r.0.clone()).unwrap_or_else(|_| "/".into())
+}
+
+/// Where the language switch returns to: this page if it can be fetched
+/// again (a page answering a form post may live at a POST-only address).
+pub fn return_path() -> String {
+    REQUEST_PATH.try_with(|r| if r.1 { r.0.clone() } else { "/".into() }).unwrap_or_else(|_| "/".into())
 }
 
 pub fn request_id() -> String {

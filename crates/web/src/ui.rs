@@ -88,7 +88,7 @@ pub(crate) fn nav(u: &PageUser) -> Option<Nav> {
         sees_cockpit: !matches!(role, Role::Enterprise | Role::Expert),
         section: section_of(&crate::request_path()),
         user_id: me.user.id.to_string(),
-        here: crate::request_path(),
+        here: crate::return_path(),
     })
 }
 
@@ -164,7 +164,7 @@ pub struct NextQuery {
 }
 
 fn login_form(csrf: String, next: String, username: String, error: Option<String>, status: StatusCode) -> Response {
-    let page = LoginPage { nav: None, flash: None, here: crate::request_path(), csrf: csrf.clone(), next, username, error };
+    let page = LoginPage { nav: None, flash: None, here: crate::return_path(), csrf: csrf.clone(), next, username, error };
     let mut res = (status, render(&page)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("{LOGIN_CSRF}={csrf}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600")) {
         res.headers_mut().append(header::SET_COOKIE, v);

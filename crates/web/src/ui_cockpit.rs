@@ -120,10 +120,6 @@ fn unit_of(key: &str) -> Option<UnitId> {
     UnitPath::from_stored(key.to_string()).ids().last().copied()
 }
 
-fn month_start(d: Date) -> Date {
-    d.replace_day(1).unwrap_or(d)
-}
-
 /// The first day of the month `back` months before `d`'s.
 fn months_back(d: Date, back: u32) -> Date {
     let total = d.year() * 12 + i32::from(u8::from(d.month())) - 1 - back as i32;
@@ -131,12 +127,9 @@ fn months_back(d: Date, back: u32) -> Date {
     Month::try_from(m as u8).ok().and_then(|m| Date::from_calendar_date(y, m, 1).ok()).unwrap_or(d)
 }
 
-fn month_end(first: Date) -> Date {
-    let next = months_back(first, 0).replace_day(1).ok().and_then(|d| {
-        let (y, m) = if d.month() == Month::December { (d.year() + 1, Month::January) } else { (d.year(), d.month().next()) };
-        Date::from_calendar_date(y, m, 1).ok()
-    });
-    next.and_then(|n| n.previous_day()).unwrap_or(first)
+/// The last day of `d`'s month.
+fn month_end(d: Date) -> Date {
+    d.replace_day(d.month().length(d.year())).unwrap_or(d)
 }
 
 fn rate_tone(rate: Option<Decimal>) -> Tone {
@@ -179,7 +172,7 @@ pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<
     let links = Links { within: within_id };
     let today = s.svc.today();
     let first = months_back(today, 11);
-    let month_filter = HazardFilter { found_from: Some(first), found_to: Some(month_end(month_start(today))), ..base.clone() };
+    let month_filter = HazardFilter { found_from: Some(first), found_to: Some(month_end(today)), ..base.clone() };
     let stats = |f: HazardFilter, by: Option<Breakdown>| {
         let s = s.clone();
         let ctx = ctx.clone();
