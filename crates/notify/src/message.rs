@@ -236,9 +236,6 @@ fn plain_text(message: &Message, lines: &[String], dropped: usize) -> String {
 /// The markdown of DingTalk and of the webhook: a heading, a list, the link.
 fn list_markdown(message: &Message) -> String {
     let mut out = format!("### {}", heading(message, None));
-    if !message.lines.is_empty() {
-        out.push('\n');
-    }
     for line in &message.lines {
         out.push_str("\n- ");
         out.push_str(line);
