@@ -5,12 +5,11 @@
 //! for viewing in Word or LibreOffice.
 use crate::docx_samples;
 
-
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 
 use bihuan_reports::docx::{
-    Block, Column, DocxError, OfficialDocument, PageNumbers, Table, render,
+    Block, Column, DocxError, OfficialDocument, PageNumbers, Table, TableTextSize, render,
 };
 use docx_samples::{long_circular, rectification_order, supervision_notice};
 use roxmltree::{Document, Node};
@@ -443,6 +442,12 @@ fn form_has_fields_table_and_lines_to_sign_on() {
     let rows: Vec<_> = w(table, "tr").collect();
     assert_eq!(rows.len(), 4);
     assert!(w(rows[0], "tblHeader").next().is_some());
+    assert!(rows.iter().all(|r| w(*r, "cantSplit").next().is_some()));
+    assert!(
+        rows[1..]
+            .iter()
+            .all(|r| w(*r, "tblHeader").next().is_none())
+    );
     let header: Vec<String> = w(rows[0], "tc").map(text).collect();
     assert_eq!(header, ["序号", "隐患内容", "整改期限"]);
     let last: Vec<String> = w(rows[3], "tc").map(text).collect();
@@ -471,6 +476,55 @@ fn form_has_fields_table_and_lines_to_sign_on() {
             "南翔镇安全生产监督管理所（印章）",
             "2021年3月5日"
         ]
+    );
+}
+
+#[test]
+fn small_tables_set_their_text_in_xiaosi() {
+    let mut doc = rectification_order();
+    let table = doc
+        .body
+        .iter()
+        .find_map(|b| match b {
+            Block::Table(t) => Some(t.clone()),
+            _ => None,
+        })
+        .unwrap();
+    doc.body.push(Block::Table(Table {
+        size: TableTextSize::Small,
+        ..table
+    }));
+    let parts = render_parts(&doc);
+    let xml = Document::parse(&parts["word/document.xml"]).unwrap();
+    let tables: Vec<_> = w(xml.root(), "tbl").collect();
+    assert_eq!(tables.len(), 2);
+    let sizes = |t: Node| -> Vec<Option<String>> {
+        w(t, "r")
+            .map(|r| {
+                w(r, "sz")
+                    .next()
+                    .and_then(|s| attr(s, "val"))
+                    .map(str::to_owned)
+            })
+            .collect()
+    };
+    let lines = |t: Node| -> Vec<Option<String>> {
+        w(t, "p").map(|p| ppr_value(p, "spacing", "line")).collect()
+    };
+    // The standard table takes 4号 and its line from the style; the small
+    // one sets 小四 on every run (header too) and 17 pt lines.
+    assert!(sizes(tables[0]).iter().all(Option::is_none));
+    assert!(lines(tables[0]).iter().all(Option::is_none));
+    let small = sizes(tables[1]);
+    assert_eq!(small.len(), 3 + 3 * 3);
+    assert!(
+        small.iter().all(|s| s.as_deref() == Some("24")),
+        "{small:?}"
+    );
+    assert!(lines(tables[1]).iter().all(|l| l.as_deref() == Some("340")));
+    assert_eq!(
+        w(tables[0], "tc").map(text).collect::<Vec<_>>(),
+        w(tables[1], "tc").map(text).collect::<Vec<_>>()
     );
 }
 
@@ -508,6 +562,7 @@ fn text_is_escaped_and_survives_a_round_trip() {
         Block::Table(Table {
             columns: vec![Column::new(tricky, 1)],
             rows: vec![vec![tricky.into()]],
+            size: TableTextSize::Standard,
         }),
         Block::Fields(vec![(tricky.into(), tricky.into())]),
     ];
@@ -577,6 +632,7 @@ fn malformed_input_is_refused_with_messages_in_both_languages() {
     doc.body.push(Block::Table(Table {
         columns: vec![],
         rows: vec![],
+        size: TableTextSize::Standard,
     }));
     doc.body
         .retain(|b| !matches!(b, Block::Table(t) if !t.columns.is_empty()));
