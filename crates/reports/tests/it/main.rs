@@ -6,6 +6,7 @@
 
 mod docx;
 mod docx_samples;
+mod office;
 mod read;
 mod support;
 mod svg;
