@@ -4,6 +4,7 @@
 // Test code: helpers outside #[test] functions may unwrap and panic too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod circular;
 mod docx;
 mod docx_samples;
 mod office;
