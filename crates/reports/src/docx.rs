@@ -225,14 +225,28 @@ pub enum Level {
     Three,
 }
 
-/// A ruled table in 4号 text, as wide as the text area, its header row
-/// repeated on every page.
+/// A ruled table in 4号 text (or 小四, see [`TableTextSize`]), as wide as the
+/// text area, its header row repeated on every page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
     /// Columns; must not be empty.
     pub columns: Vec<Column>,
     /// Rows, each with one cell per column.
     pub rows: Vec<Vec<String>>,
+    /// Size of the text in the cells and the header.
+    pub size: TableTextSize,
+}
+
+/// Text size of a [`Table`]. GB/T 9704 leaves it to the drafter; lists of
+/// many columns, such as a circular's attachment, are commonly set smaller
+/// than the body so that codes and dates keep to one line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TableTextSize {
+    /// 4号 (14 pt) on 20 pt lines, as the colophon.
+    #[default]
+    Standard,
+    /// 小四 (12 pt) on 17 pt lines.
+    Small,
 }
 
 /// A table column.

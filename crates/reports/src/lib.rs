@@ -7,7 +7,10 @@
 //!   (title rows, merged cells, GBK CSV …) into the columns the caller asks
 //!   for; [`parse_date`] and [`normalize_text`] clean what it returns.
 //! - [`svg`] draws the cockpit's charts as inline SVG.
+//! - [`docx`] writes official documents (公文) as Word files, and
+//!   [`circular`] lays out the office's circulars (通报) with it.
 
+pub mod circular;
 pub mod docx;
 mod csv_ledger;
 mod import;

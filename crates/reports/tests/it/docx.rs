@@ -3,14 +3,13 @@
 //!
 //! Set `DOCX_SAMPLE_DIR=/some/dir` to also write the sample documents there
 //! for viewing in Word or LibreOffice.
-use crate::docx_samples;
-
+use crate::{docx_samples, office};
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 
 use bihuan_reports::docx::{
-    Block, Column, DocxError, OfficialDocument, PageNumbers, Table, render,
+    Block, Column, DocxError, OfficialDocument, PageNumbers, Table, TableTextSize, render,
 };
 use docx_samples::{long_circular, rectification_order, supervision_notice};
 use roxmltree::{Document, Node};
@@ -18,7 +17,7 @@ use roxmltree::{Document, Node};
 const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
 
 /// Every part of the package, by name, as text.
-fn unzip(bytes: &[u8]) -> BTreeMap<String, String> {
+pub(crate) fn unzip(bytes: &[u8]) -> BTreeMap<String, String> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
     let mut parts = BTreeMap::new();
     for i in 0..archive.len() {
@@ -51,18 +50,18 @@ fn render_parts(doc: &OfficialDocument) -> BTreeMap<String, String> {
     unzip(&bytes)
 }
 
-fn w<'a>(node: Node<'a, 'a>, name: &str) -> impl Iterator<Item = Node<'a, 'a>> {
+pub(crate) fn w<'a>(node: Node<'a, 'a>, name: &str) -> impl Iterator<Item = Node<'a, 'a>> {
     let name = name.to_owned();
     node.descendants()
         .filter(move |n| n.tag_name().namespace() == Some(W) && n.tag_name().name() == name)
 }
 
-fn attr<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
+pub(crate) fn attr<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
     node.attribute((W, name))
 }
 
 /// The text of a paragraph (w:t runs, w:br as newline).
-fn text(p: Node) -> String {
+pub(crate) fn text(p: Node) -> String {
     let mut s = String::new();
     for n in p.descendants() {
         if n.tag_name().namespace() == Some(W) {
@@ -78,7 +77,7 @@ fn text(p: Node) -> String {
 }
 
 /// The body paragraphs outside tables, with their style and text.
-fn paragraphs<'a>(doc: &'a Document<'a>) -> Vec<(Node<'a, 'a>, String, String)> {
+pub(crate) fn paragraphs<'a>(doc: &'a Document<'a>) -> Vec<(Node<'a, 'a>, String, String)> {
     w(doc.root(), "p")
         .filter(|p| !p.ancestors().any(|a| a.tag_name().name() == "tbl"))
         .map(|p| {
@@ -443,6 +442,12 @@ fn form_has_fields_table_and_lines_to_sign_on() {
     let rows: Vec<_> = w(table, "tr").collect();
     assert_eq!(rows.len(), 4);
     assert!(w(rows[0], "tblHeader").next().is_some());
+    assert!(rows.iter().all(|r| w(*r, "cantSplit").next().is_some()));
+    assert!(
+        rows[1..]
+            .iter()
+            .all(|r| w(*r, "tblHeader").next().is_none())
+    );
     let header: Vec<String> = w(rows[0], "tc").map(text).collect();
     assert_eq!(header, ["序号", "隐患内容", "整改期限"]);
     let last: Vec<String> = w(rows[3], "tc").map(text).collect();
@@ -471,6 +476,55 @@ fn form_has_fields_table_and_lines_to_sign_on() {
             "南翔镇安全生产监督管理所（印章）",
             "2021年3月5日"
         ]
+    );
+}
+
+#[test]
+fn small_tables_set_their_text_in_xiaosi() {
+    let mut doc = rectification_order();
+    let table = doc
+        .body
+        .iter()
+        .find_map(|b| match b {
+            Block::Table(t) => Some(t.clone()),
+            _ => None,
+        })
+        .unwrap();
+    doc.body.push(Block::Table(Table {
+        size: TableTextSize::Small,
+        ..table
+    }));
+    let parts = render_parts(&doc);
+    let xml = Document::parse(&parts["word/document.xml"]).unwrap();
+    let tables: Vec<_> = w(xml.root(), "tbl").collect();
+    assert_eq!(tables.len(), 2);
+    let sizes = |t: Node| -> Vec<Option<String>> {
+        w(t, "r")
+            .map(|r| {
+                w(r, "sz")
+                    .next()
+                    .and_then(|s| attr(s, "val"))
+                    .map(str::to_owned)
+            })
+            .collect()
+    };
+    let lines = |t: Node| -> Vec<Option<String>> {
+        w(t, "p").map(|p| ppr_value(p, "spacing", "line")).collect()
+    };
+    // The standard table takes 4号 and its line from the style; the small
+    // one sets 小四 on every run (header too) and 17 pt lines.
+    assert!(sizes(tables[0]).iter().all(Option::is_none));
+    assert!(lines(tables[0]).iter().all(Option::is_none));
+    let small = sizes(tables[1]);
+    assert_eq!(small.len(), 3 + 3 * 3);
+    assert!(
+        small.iter().all(|s| s.as_deref() == Some("24")),
+        "{small:?}"
+    );
+    assert!(lines(tables[1]).iter().all(|l| l.as_deref() == Some("340")));
+    assert_eq!(
+        w(tables[0], "tc").map(text).collect::<Vec<_>>(),
+        w(tables[1], "tc").map(text).collect::<Vec<_>>()
     );
 }
 
@@ -508,6 +562,7 @@ fn text_is_escaped_and_survives_a_round_trip() {
         Block::Table(Table {
             columns: vec![Column::new(tricky, 1)],
             rows: vec![vec![tricky.into()]],
+            size: TableTextSize::Standard,
         }),
         Block::Fields(vec![(tricky.into(), tricky.into())]),
     ];
@@ -577,6 +632,7 @@ fn malformed_input_is_refused_with_messages_in_both_languages() {
     doc.body.push(Block::Table(Table {
         columns: vec![],
         rows: vec![],
+        size: TableTextSize::Standard,
     }));
     doc.body
         .retain(|b| !matches!(b, Block::Table(t) if !t.columns.is_empty()));
@@ -599,56 +655,24 @@ fn long_documents_keep_every_paragraph() {
 
 /// Lays a long document out with LibreOffice and reads the PDF back: a full
 /// page holds 22 lines, a full line 28 characters, and the colophon ends the
-/// last page. Needs `soffice` and `pdftotext` (LibreOffice, poppler-utils),
-/// so it only runs on request: `cargo test -p bihuan-reports --test docx --
-/// --ignored`.
+/// last page. Runs when `soffice` and `pdftotext` (LibreOffice,
+/// poppler-utils) are on PATH, and says it was skipped otherwise (see
+/// `office`).
 #[test]
-#[ignore = "needs LibreOffice and poppler-utils"]
 fn libreoffice_lays_out_22_lines_of_28_characters() {
-    use std::process::Command;
-    let dir = std::env::temp_dir().join(format!("bihuan-docx-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let docx = dir.join("circular.docx");
     // Unpunctuated text, so that no line-breaking rule shortens a line.
     let mut doc = long_circular();
     doc.body = (0..4)
         .map(|_| Block::Paragraph("安全生产专项整治隐患排查治理闭环管理".repeat(20)))
         .collect();
-    std::fs::write(&docx, render(&doc).unwrap()).unwrap();
-    let status = Command::new("soffice")
-        .args(["--headless", "--convert-to", "pdf", "--outdir"])
-        .arg(&dir)
-        .arg(&docx)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let pdf = dir.join("circular.pdf");
-    let page = |n: u32| {
-        let out = Command::new("pdftotext")
-            .args(["-layout", "-f", &n.to_string(), "-l", &n.to_string()])
-            .arg(&pdf)
-            .arg("-")
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout).unwrap()
+    let Some(pdf) = office::to_pdf("lines_of_28", &render(&doc).unwrap()) else {
+        return;
     };
-    let body_lines = |text: &str| -> Vec<String> {
-        text.lines()
-            .map(|l| l.chars().filter(|c| !c.is_whitespace()).collect::<String>())
-            .filter(|l| !l.is_empty() && !l.starts_with('—'))
-            .collect()
-    };
-    let pages = Command::new("pdfinfo").arg(&pdf).output().unwrap();
-    let pages = String::from_utf8(pages.stdout).unwrap();
-    let count: u32 = pages
-        .lines()
-        .find_map(|l| l.strip_prefix("Pages:"))
-        .map(|n| n.trim().parse().unwrap())
-        .unwrap();
+    let count = pdf.pages();
     assert!(count >= 3, "{count} pages");
     // Page 2 is all body text: 22 lines of 28 characters, 26 after the
     // two-character indent of a paragraph's first line.
-    let lines = body_lines(&page(2));
+    let lines = office::body_lines(&pdf.text(Some((2, 2))));
     assert_eq!(lines.len(), 22, "{lines:#?}");
     let widths: Vec<usize> = lines.iter().map(|l| l.chars().count()).collect();
     assert!(widths.iter().all(|w| *w == 28 || *w == 26), "{lines:#?}");
@@ -657,10 +681,9 @@ fn libreoffice_lays_out_22_lines_of_28_characters() {
         "{lines:#?}"
     );
     // The last page ends with the colophon.
-    let last = body_lines(&page(count));
+    let last = office::body_lines(&pdf.text(Some((count, count))));
     assert_eq!(
         last.last().map(String::as_str),
         Some("南翔镇安全生产委员会办公室2021年4月12日印发")
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -2,7 +2,7 @@
 
 use bihuan_reports::docx::{
     Appendix, Block, Closing, Colophon, Column, Level, Masthead, OfficialDocument, Seal,
-    SignatureLine, Table, heading_number,
+    SignatureLine, Table, TableTextSize, heading_number,
 };
 use time::macros::date;
 
@@ -99,6 +99,7 @@ pub fn rectification_order() -> OfficialDocument {
                 vec!["2".into(), "配电箱前堆放杂物，未保持0.8米以上通道".into(), "立即".into()],
                 vec!["3".into(), "未建立隐患排查治理台账".into(), "2021年3月31日".into()],
             ],
+            size: TableTextSize::Standard,
         }),
         Block::Paragraph(
             "现责令你单位对上述问题于期限内整改完毕，达到有关法律法规规章和标准规定的要求。整改期间，你单位应当采取措施，确保安全生产。".into(),

@@ -4,8 +4,10 @@
 // Test code: helpers outside #[test] functions may unwrap and panic too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod circular;
 mod docx;
 mod docx_samples;
+mod office;
 mod read;
 mod support;
 mod svg;
