@@ -36,5 +36,5 @@ macro_rules! id_type {
 
 id_type!(
     UnitId, UserId, CampaignId, PhaseId, AreaId, TaskId, IndicatorId, IndicatorValueId, TokenId, SessionId, AuditId, PostId, HazardId,
-    HazardEventId, ExtensionId, MeasureId, MeasureEventId, AttachmentId,
+    HazardEventId, ExtensionId, MeasureId, MeasureEventId, AttachmentId, WarningId, WarningEventId, RunId, NotificationId,
 );

@@ -16,5 +16,6 @@ pub mod permission;
 pub mod role;
 pub mod text;
 pub mod unit;
+pub mod warning;
 
 pub use error::{DomainError, ErrorCode, FieldError};

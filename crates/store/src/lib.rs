@@ -16,11 +16,14 @@ pub mod attachments;
 pub mod hazards;
 pub mod hazard_tally;
 pub mod idempotency;
+pub mod jobs;
 pub mod measures;
+pub mod notify;
 mod sql;
 mod timeline;
 pub mod units;
 pub mod users;
+pub mod warnings;
 
 pub use db::{redact_url, Db, Engine, SqliteTx, StoreError, Ts, Tx};
 pub(crate) use db::run;
