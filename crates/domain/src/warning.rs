@@ -801,6 +801,101 @@ pub fn percent_text(rate: &str) -> String {
         .unwrap_or_else(|| rate.to_string())
 }
 
+/// What a warning says, in one sentence, from its stored facts and today
+/// (days are derived here, never stored).
+pub fn describe(rule: RuleCode, facts: &Value, today: Date, english: bool) -> String {
+    let date = |k: &str| facts.get(k).and_then(Value::as_str).and_then(parse_iso_date);
+    let text = |k: &str| facts.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let int = |k: &str| facts.get(k).and_then(Value::as_i64).unwrap_or_default();
+    let days_since = |d: Option<Date>| d.map(|d| (today - d).whole_days()).unwrap_or_default();
+    match rule {
+        RuleCode::HazardDeadlineNear => {
+            let left = date("deadline").map(|d| (d - today).whole_days()).unwrap_or_default();
+            if english {
+                format!("Deadline {}, {left} day(s) left", text("deadline"))
+            } else {
+                format!("整改期限 {}，还剩 {left} 天", text("deadline"))
+            }
+        }
+        RuleCode::HazardOverdue => {
+            let days = days_since(date("deadline"));
+            if english {
+                format!("Deadline {}, {days} day(s) overdue", text("deadline"))
+            } else {
+                format!("整改期限 {}，已逾期 {days} 天", text("deadline"))
+            }
+        }
+        RuleCode::MajorPlanMissing => {
+            if english {
+                format!("Found {}, {} part(s) of the rectification plan still missing", text("found_on"), int("missing_parts"))
+            } else {
+                format!("发现于 {}，治理方案尚缺 {} 项", text("found_on"), int("missing_parts"))
+            }
+        }
+        RuleCode::MajorNotListed => {
+            if english {
+                format!("Found {}, not yet under listed supervision", text("found_on"))
+            } else {
+                format!("发现于 {}，尚未挂牌督办", text("found_on"))
+            }
+        }
+        RuleCode::ExtensionUndecided => {
+            if english {
+                format!("Requested {}, not yet decided (current deadline {})", text("requested_on"), text("current_deadline"))
+            } else {
+                format!("申请于 {}，尚未审批（现整改期限 {}）", text("requested_on"), text("current_deadline"))
+            }
+        }
+        RuleCode::MeasureOverdue => {
+            let days = days_since(date("deadline"));
+            if english {
+                format!("Due {}, {days} day(s) overdue", text("deadline"))
+            } else {
+                format!("完成时限 {}，已逾期 {days} 天", text("deadline"))
+            }
+        }
+        RuleCode::IndicatorBehind => {
+            let pct = facts.get("percent").and_then(Value::as_str).map(|p| format!("{p}%")).unwrap_or_else(|| "—".into());
+            let expected = facts.get("expected_percent").and_then(Value::as_str);
+            match (english, expected) {
+                (true, Some(e)) => format!("Due {}, reached {pct} where {e}% was expected by now", text("deadline")),
+                (true, None) => format!("Due {}, not met (reached {pct})", text("deadline")),
+                (false, Some(e)) => format!("完成时限 {}，目前完成 {pct}，按进度应达 {e}%", text("deadline")),
+                (false, None) => format!("完成时限 {}，尚未完成（目前 {pct}）", text("deadline")),
+            }
+        }
+        RuleCode::StatisticsMissing => {
+            let period = Period::parse(&text("period"));
+            let name = period.map(|p| if english { p.label_en() } else { p.label_zh() }).unwrap_or_else(|| text("period"));
+            if english {
+                format!("The statistics report for {name} was due on {}", text("due"))
+            } else {
+                format!("{name}隐患排查治理统计分析表应于 {} 前报送，尚未收到", text("due"))
+            }
+        }
+        RuleCode::RepeatedHazardType => {
+            if english {
+                format!("{} hazards of this type found since {}", int("count"), text("since"))
+            } else {
+                format!("自 {} 以来发现同类隐患 {} 起", text("since"), int("count"))
+            }
+        }
+        RuleCode::UnitRateLow => {
+            let rate = percent_text(&text("rate"));
+            let min = percent_text(&text("min_rate"));
+            if english {
+                format!("Rectification rate {rate} ({} of {}), below {min}", int("closed"), int("counted"))
+            } else {
+                format!("整改率 {rate}（{}/{}），低于 {min}", int("closed"), int("counted"))
+            }
+        }
+    }
+}
+
+fn parse_iso_date(s: &str) -> Option<Date> {
+    Date::parse(s, &time::format_description::well_known::Iso8601::DATE).ok()
+}
+
 /// A rule as stored: the shipped defaults come from `rules/warning-rules.toml`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RuleDef {

@@ -220,3 +220,17 @@ fn levels_order_and_raise() {
     assert_eq!(WarningLevel::Blue.raised(), WarningLevel::Yellow);
     assert_eq!(WarningLevel::Red.raised(), WarningLevel::Red);
 }
+
+#[test]
+fn descriptions_derive_the_days_from_the_facts() {
+    let f = overdue(&Overdue::default(), &pending(date!(2021 - 05 - 10)), date!(2021 - 05 - 17)).unwrap();
+    assert_eq!(describe(RuleCode::HazardOverdue, &f.facts, date!(2021 - 05 - 17), false), "整改期限 2021-05-10，已逾期 7 天");
+    assert_eq!(describe(RuleCode::HazardOverdue, &f.facts, date!(2021 - 05 - 18), true), "Deadline 2021-05-10, 8 day(s) overdue");
+    let s = statistics_missing(&StatisticsMissing::default(), Period::Quarter(2021, 1), false, date!(2021 - 04 - 20)).unwrap();
+    assert_eq!(
+        describe(RuleCode::StatisticsMissing, &s.facts, date!(2021 - 04 - 20), false),
+        "2021年第1季度隐患排查治理统计分析表应于 2021-04-15 前报送，尚未收到"
+    );
+    let r = unit_rate_low(&UnitRateLow::default(), 100, 70, false).unwrap();
+    assert_eq!(describe(RuleCode::UnitRateLow, &r.facts, date!(2021 - 04 - 20), false), "整改率 70.0%（70/100），低于 85.0%");
+}

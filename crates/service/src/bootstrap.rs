@@ -51,6 +51,7 @@ impl Service {
             out.campaign_loaded = Some(report.code);
         }
         self.seed_calendar().await?;
+        self.seed_warning_rules().await?;
         if user_count == 0 {
             let unit = self.home_unit().await?;
             let (pw, generated) = match admin_password {

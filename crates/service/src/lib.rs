@@ -9,12 +9,15 @@ pub mod campaigns;
 pub mod attachments;
 pub mod hazards;
 pub mod idempotency;
+pub mod jobs;
 pub mod ledger;
 pub mod measures;
 pub mod notices;
 pub mod password;
 mod token_cache;
 pub mod units;
+pub mod warning_views;
+pub mod warnings;
 pub mod workbench;
 
 use bihuan_domain::clock::Clock;

@@ -530,14 +530,15 @@ pub async fn statistics_reports_of(tx: &mut Tx, unit: Uuid) -> Result<Vec<Statis
     Ok(run!(tx, |c| sqlx::query_as::<_, StatisticsReport>(sql).bind(unit).fetch_all(&mut *c).await?))
 }
 
-/// Every unit, for the audience: (id, path, kind, name, active).
-pub async fn all_units(tx: &mut Tx) -> Result<Vec<(Uuid, String, String, String, bool)>> {
-    Ok(run!(tx, |c| sqlx::query_as("SELECT id, path, kind, name, active FROM unit").fetch_all(&mut *c).await?))
+/// Every unit, for the audience: (id, path, kind, name, active, registered at).
+#[allow(clippy::type_complexity)]
+pub async fn all_units(tx: &mut Tx) -> Result<Vec<(Uuid, String, String, String, bool, OffsetDateTime)>> {
+    Ok(run!(tx, |c| sqlx::query_as("SELECT id, path, kind, name, active, created_at FROM unit").fetch_all(&mut *c).await?))
 }
 
-/// Every active user with their unit and role: (user, unit, role, display name).
+/// Every active user with their unit, role and language: (user, unit, role, language).
 pub async fn active_users(tx: &mut Tx) -> Result<Vec<(Uuid, Uuid, String, String)>> {
-    Ok(run!(tx, |c| sqlx::query_as("SELECT id, unit_id, role, display_name FROM app_user WHERE active").fetch_all(&mut *c).await?))
+    Ok(run!(tx, |c| sqlx::query_as("SELECT id, unit_id, role, language FROM app_user WHERE active").fetch_all(&mut *c).await?))
 }
 
 /// Lead units of every area: (area, unit).

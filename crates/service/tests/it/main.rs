@@ -11,6 +11,7 @@ mod ledger;
 mod measures;
 mod notices;
 mod tokens;
+mod warnings;
 
 use bihuan_domain::ids::UnitId;
 use bihuan_domain::role::Role;

@@ -30,7 +30,7 @@ CREATE TABLE job_lease (
     run_key TEXT,
     cursor TEXT,
     done_key TEXT,
-    failures INTEGER NOT NULL,
+    failures BIGINT NOT NULL,
     retry_after TIMESTAMPTZ,
     last_error TEXT
 );
@@ -62,8 +62,8 @@ CREATE TABLE warning (
     label TEXT NOT NULL,
     facts_json TEXT NOT NULL,
     level TEXT NOT NULL,
-    level_rank INTEGER NOT NULL,
-    step INTEGER NOT NULL,
+    level_rank BIGINT NOT NULL,
+    step BIGINT NOT NULL,
     state TEXT NOT NULL,
     first_seen_at TIMESTAMPTZ NOT NULL,
     changed_at TIMESTAMPTZ NOT NULL,
@@ -91,8 +91,8 @@ CREATE TABLE warning_event (
     to_state TEXT NOT NULL,
     from_level TEXT,
     to_level TEXT NOT NULL,
-    from_step INTEGER,
-    to_step INTEGER NOT NULL,
+    from_step BIGINT,
+    to_step BIGINT NOT NULL,
     run_id UUID REFERENCES job_run (id),
     actor_user_id UUID REFERENCES app_user (id),
     actor_name TEXT NOT NULL,
@@ -107,7 +107,7 @@ CREATE TABLE warning_audience (
     unit_id UUID NOT NULL REFERENCES unit (id),
     role TEXT NOT NULL,
     rung TEXT NOT NULL,
-    from_step INTEGER NOT NULL,
+    from_step BIGINT NOT NULL,
     PRIMARY KEY (warning_id, unit_id, role)
 );
 CREATE INDEX warning_audience_unit ON warning_audience (unit_id, warning_id);

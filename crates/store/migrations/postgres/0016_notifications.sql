@@ -63,12 +63,12 @@ CREATE TABLE delivery (
     body TEXT NOT NULL,
     created_at TIMESTAMPTZ NOT NULL,
     status TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
+    attempts BIGINT NOT NULL,
     next_attempt_at TIMESTAMPTZ NOT NULL,
     claimed_by TEXT,
     claim_until TIMESTAMPTZ,
     sent_at TIMESTAMPTZ,
-    last_http_status INTEGER,
+    last_http_status BIGINT,
     last_response TEXT,
     last_error TEXT
 );
@@ -79,12 +79,12 @@ CREATE INDEX delivery_channel ON delivery (channel_id, created_at);
 -- The delivery log: one row per attempt, never updated.
 CREATE TABLE delivery_attempt (
     delivery_id UUID NOT NULL REFERENCES delivery (id),
-    attempt INTEGER NOT NULL,
+    attempt BIGINT NOT NULL,
     node TEXT NOT NULL,
     started_at TIMESTAMPTZ NOT NULL,
-    elapsed_ms INTEGER NOT NULL,
+    elapsed_ms BIGINT NOT NULL,
     outcome TEXT NOT NULL,
-    http_status INTEGER,
+    http_status BIGINT,
     response TEXT,
     error TEXT,
     PRIMARY KEY (delivery_id, attempt)

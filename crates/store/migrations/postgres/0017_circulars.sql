@@ -10,8 +10,8 @@ CREATE TABLE circular (
     jurisdiction_path TEXT COLLATE "C" NOT NULL,
     title TEXT NOT NULL,
     number_prefix TEXT NOT NULL,
-    year INTEGER,
-    seq INTEGER,
+    year BIGINT,
+    seq BIGINT,
     document_number TEXT UNIQUE,
     addressee TEXT NOT NULL,
     opening TEXT NOT NULL,
@@ -31,7 +31,7 @@ CREATE INDEX circular_jurisdiction ON circular (jurisdiction_path, created_at);
 
 CREATE TABLE circular_item (
     circular_id UUID NOT NULL REFERENCES circular (id),
-    seq INTEGER NOT NULL,
+    seq BIGINT NOT NULL,
     warning_id UUID REFERENCES warning (id),
     hazard_id UUID REFERENCES hazard (id),
     measure_id UUID REFERENCES measure (id),

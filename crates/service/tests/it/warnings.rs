@@ -1,0 +1,222 @@
+//! Warnings over simulated weeks, on both engines: reminders and
+//! escalations reach the right inboxes on the right days, once; a second
+//! run the same day changes nothing; resolving the cause resolves the
+//! warning and a relapse reopens it; two nodes never both run a slot.
+
+use crate::{as_user, scenario, service_with_clock, unit};
+use bihuan_domain::hazard::HazardDraft;
+use bihuan_domain::role::Role;
+use bihuan_domain::warning::{RuleCode, WarningLevel, WarningState};
+use bihuan_service::hazards::{ActionInput, PlanInput};
+use bihuan_service::jobs::{JobOutcome, Schedule};
+use bihuan_service::warning_views::WarningQuery;
+use bihuan_service::warnings::RunOptions;
+use bihuan_service::{Ctx, Service};
+use bihuan_store::Db;
+use std::collections::BTreeMap;
+use time::macros::date;
+use time::Duration;
+
+fn act(action: &str) -> ActionInput {
+    ActionInput { action: action.into(), ..Default::default() }
+}
+
+/// Switches off every rule but these, so the scenario's inboxes are exact.
+async fn only_rules(svc: &Service, keep: &[RuleCode]) {
+    for r in svc.warning_rules().await.unwrap() {
+        let code = RuleCode::parse(&r.code).unwrap();
+        let params: serde_json::Value = serde_json::from_str(&r.params_json).unwrap();
+        svc.update_warning_rule(&Ctx::system("t"), code, keep.contains(&code), &params, r.version).await.unwrap();
+    }
+}
+
+/// Titles of the notifications a user got since the last call.
+async fn new_titles(svc: &Service, who: &Ctx, seen: &mut usize) -> Vec<String> {
+    let all = svc.inbox(who, false, None, 200).await.unwrap();
+    let fresh: Vec<String> = all.iter().rev().skip(*seen).map(|n| n.title.clone()).collect();
+    *seen = all.len();
+    fresh
+}
+
+async fn simulated_weeks(db: Db) {
+    let (svc, clock) = service_with_clock(db);
+    svc.first_start(Some("Admin-pass-1")).await.unwrap();
+    only_rules(&svc, &[RuleCode::HazardDeadlineNear, RuleCode::HazardOverdue]).await;
+    let gov = svc.home_unit().await.unwrap();
+    let units = svc.list_units(&Ctx::system("t"), &Default::default()).await.unwrap();
+    let office_unit = units.iter().find(|u| u.name == "镇安全生产专项整治三年行动领导小组办公室").unwrap().id;
+    let village = unit(&svc, gov, "红翔村", "locality").await;
+    let firm = unit(&svc, village, "上海甲机械有限公司", "enterprise").await;
+    let office = as_user(&svc, "office", Role::Office, office_unit).await;
+    let leader = as_user(&svc, "leader", Role::Leader, gov).await;
+    let boss = as_user(&svc, "firm", Role::Enterprise, firm).await;
+    let villager = as_user(&svc, "village", Role::Locality, village).await;
+
+    // Saturday 1 May 2021: reported and assigned with 10 working days, due Tuesday 18 May.
+    let draft = HazardDraft {
+        unit_id: Some(firm.to_string()),
+        name: "二号车间消防通道堵塞".into(),
+        description: "东侧消防通道堆放成品托盘".into(),
+        hazard_type: Some("消防".into()),
+        level: Some("一般隐患".into()),
+        ..Default::default()
+    };
+    let h = svc.report_hazard(&boss, &draft, None).await.unwrap();
+    let mut a = act("assign");
+    a.responsible_person = Some("李四".into());
+    a.deadline_days = Some(10);
+    let h = svc.act_on_hazard(&office, h.id, &a).await.unwrap();
+    assert_eq!(h.deadline, Some(date!(2021 - 05 - 18)));
+
+    let schedule = Schedule::default();
+    let people = [("firm", &boss), ("office", &office), ("leader", &leader), ("village", &villager)];
+    let mut seen = [0usize; 4];
+    let mut log: BTreeMap<time::Date, Vec<(String, String)>> = BTreeMap::new();
+    let mut day = date!(2021 - 05 - 02);
+    while day <= date!(2021 - 06 - 18) {
+        // Every morning at 07:31 two servers tick; one of them runs the daily pass.
+        let at = day.with_time(time::macros::time!(07:31)).assume_offset(time::macros::offset!(+8));
+        clock.advance(at - svc.now());
+        let a = svc.run_due_jobs("node-a", &schedule).await.unwrap();
+        let b = svc.run_due_jobs("node-b", &schedule).await.unwrap();
+        let ran = |o: &[JobOutcome]| o.iter().filter(|x| matches!(x, JobOutcome::Ran { job, .. } if job == "warnings.daily")).count();
+        assert_eq!(ran(&a) + ran(&b), 1, "{day}: the daily slot runs once");
+        assert_eq!(ran(&b), 0, "{day}: node b finds the slot done");
+        // A second run by hand the same morning changes nothing.
+        let again = svc.evaluate_warnings(&Ctx::system("t"), None, &RunOptions { trigger: "cli".into(), ..Default::default() }).await.unwrap();
+        assert_eq!(again.changes(), 0, "{day}: {:?}", again.counts);
+        assert_eq!(again.notifications + again.summaries, 0);
+        for (i, (name, who)) in people.iter().enumerate() {
+            for t in new_titles(&svc, who, &mut seen[i]).await {
+                log.entry(day).or_default().push((name.to_string(), t));
+            }
+        }
+        day = day.next_day().unwrap();
+    }
+    let on = |d: time::Date| log.get(&d).cloned().unwrap_or_default();
+    let who = |d: time::Date| on(d).iter().map(|(w, _)| w.clone()).collect::<Vec<_>>();
+    // Three working days ahead (14, 17, 18 May): the enterprise is reminded on Thursday 13 May, once.
+    assert_eq!(who(date!(2021 - 05 - 13)), ["firm"], "{log:#?}");
+    assert!(on(date!(2021 - 05 - 13))[0].1.contains("整改期限临近"), "{log:#?}");
+    // Day 1 overdue (19 May): yellow to the responsible enterprise.
+    assert_eq!(who(date!(2021 - 05 - 19)), ["firm"], "{log:#?}");
+    assert!(on(date!(2021 - 05 - 19))[0].1.starts_with("【黄色预警】隐患整改逾期"), "{log:#?}");
+    // Day 7 (25 May): orange, and the assigning office hears of it.
+    assert_eq!(who(date!(2021 - 05 - 25)), ["firm", "office"], "{log:#?}");
+    assert!(on(date!(2021 - 05 - 25)).iter().all(|(_, t)| t.starts_with("【橙色预警】") && t.contains("第 2 级")));
+    // Day 30 (17 June): red, the office of the town and its leaders.
+    assert_eq!(who(date!(2021 - 06 - 17)), ["firm", "office", "leader"], "{log:#?}");
+    // Nothing on any other day; the village never (it is not addressed by this ladder).
+    let days: Vec<time::Date> = log.keys().copied().collect();
+    assert_eq!(days, [date!(2021 - 05 - 13), date!(2021 - 05 - 19), date!(2021 - 05 - 25), date!(2021 - 06 - 17)], "{log:#?}");
+
+    // The warning as the office sees it: red, step 3, its history.
+    let list = svc.list_warnings(&office, &WarningQuery { mine: true, ..Default::default() }, None, 50, false).await.unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    let w = &list[0];
+    assert_eq!((w.rule, w.level, w.step, w.state), (RuleCode::HazardOverdue, WarningLevel::Red, 3, WarningState::Open));
+    assert_eq!(w.description, "整改期限 2021-05-18，已逾期 31 天");
+    let d = svc.warning_detail(&office, w.id, false).await.unwrap();
+    let kinds: Vec<&str> = d.events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["opened", "escalated", "escalated"]);
+    // The village sees it (its subtree) but was not addressed, and may not acknowledge it.
+    let seen_by_village = svc.warning_detail(&villager, w.id, false).await.unwrap();
+    assert!(!seen_by_village.can_acknowledge);
+    // The deadline-near warning ended when the overdue one took over.
+    let near = svc
+        .list_warnings(&office, &WarningQuery { rule: Some(RuleCode::HazardDeadlineNear), state: Some("all".into()), ..Default::default() }, None, 10, false)
+        .await
+        .unwrap();
+    assert_eq!(near.len(), 1);
+    assert_eq!((near[0].state, near[0].resolution.as_deref()), (WarningState::Resolved, Some("superseded")));
+
+    // The enterprise acknowledges; acknowledging twice is refused.
+    svc.acknowledge_warning(&boss, w.id, Some("已安排整改"), None).await.unwrap();
+    assert!(svc.acknowledge_warning(&boss, w.id, None, None).await.is_err());
+
+    // 18 June, 10:00: handed in. The next watch pass resolves the warning, and tells nobody.
+    clock.advance(Duration::hours(3));
+    let plan = PlanInput {
+        measures: Some("清理通道".into()),
+        funds: Some("0.2".into()),
+        contingency: Some("专人看守".into()),
+        ..Default::default()
+    };
+    svc.plan_hazard(&boss, h.id, &plan).await.unwrap();
+    let mut s = act("submit");
+    s.rectification = Some("托盘已清理".into());
+    svc.act_on_hazard(&boss, h.id, &s).await.unwrap();
+    let outcomes = svc.run_due_jobs("node-a", &schedule).await.unwrap();
+    assert!(outcomes.iter().any(|o| matches!(o, JobOutcome::Ran { job, .. } if job == "warnings.watch")));
+    let after = svc.warning_detail(&office, w.id, false).await.unwrap().warning;
+    assert_eq!((after.state, after.resolution.as_deref()), (WarningState::Resolved, Some("cleared")));
+    for (i, (_, who)) in people.iter().enumerate() {
+        assert!(new_titles(&svc, who, &mut seen[i]).await.is_empty());
+    }
+
+    // Sent back the same day: the warning comes back, at red, to everyone it had reached.
+    clock.advance(Duration::hours(1));
+    let mut r = act("reject");
+    r.reason = Some("通道仍有杂物".into());
+    svc.act_on_hazard(&office, h.id, &r).await.unwrap();
+    clock.advance(Duration::minutes(2));
+    svc.run_due_jobs("node-b", &schedule).await.unwrap();
+    let back = svc.warning_detail(&office, w.id, false).await.unwrap();
+    assert_eq!((back.warning.state, back.warning.level, back.warning.step), (WarningState::Open, WarningLevel::Red, 3));
+    assert_eq!(back.events.last().unwrap().kind, "reopened");
+    for (i, (name, who)) in people.iter().enumerate() {
+        let got = new_titles(&svc, who, &mut seen[i]).await;
+        let expected = usize::from(*name != "village");
+        assert_eq!(got.len(), expected, "{name}: {got:?}");
+    }
+    // The inbox counts and marks read.
+    assert_eq!(svc.unread_count(&boss).await.unwrap(), 5);
+    svc.mark_notifications_read(&boss, None).await.unwrap();
+    assert_eq!(svc.unread_count(&boss).await.unwrap(), 0);
+}
+scenario!(simulated_weeks => simulated_weeks_sqlite, simulated_weeks_pg);
+
+/// A lease held by a node that stopped is taken over once it expires;
+/// while it is held, nobody else runs the job, and a run that lost its
+/// lease writes nothing.
+async fn leases(db: Db) {
+    let (svc, clock) = service_with_clock(db);
+    svc.first_start(Some("Admin-pass-1")).await.unwrap();
+    let schedule = Schedule::default();
+    let mut tx = svc.db.begin().await.unwrap();
+    bihuan_store::jobs::ensure(&mut tx, "warnings.daily").await.unwrap();
+    let now = svc.now();
+    let dead = uuid::Uuid::now_v7();
+    let claim = bihuan_store::jobs::Claim {
+        job: "warnings.daily",
+        holder: "node-dead",
+        run_id: dead,
+        slot: "2021-05-01",
+        now,
+        until: now + schedule.lease,
+        manual: false,
+    };
+    assert!(bihuan_store::jobs::claim(&mut tx, &claim).await.unwrap());
+    tx.commit().await.unwrap();
+    // 07:30 has passed on 1 May 10:00: the slot is due, but the lease is held.
+    let held = svc.run_job("warnings.daily", "node-a", "2021-05-01", false, &schedule, &RunOptions::default()).await.unwrap();
+    assert!(matches!(held, JobOutcome::Held { ref holder, .. } if holder == "node-dead"), "{held:?}");
+    // The dead node's fence fails once another node has taken over.
+    clock.advance(Duration::seconds(121));
+    let ran = svc.run_job("warnings.daily", "node-a", "2021-05-01", false, &schedule, &RunOptions::default()).await.unwrap();
+    assert!(matches!(ran, JobOutcome::Ran { .. }), "{ran:?}");
+    let fence = bihuan_service::warnings::Fence { job: "warnings.daily".into(), holder: "node-dead".into(), run_id: dead, lease: schedule.lease };
+    let lost = svc.evaluate_warnings(&Ctx::system("t"), Some(&fence), &RunOptions::default()).await.unwrap_err();
+    assert!(lost.message(true).contains("taken over"), "{lost}");
+    // The slot is done: neither node runs it again today.
+    let again = svc.run_due_jobs("node-b", &schedule).await.unwrap();
+    assert!(again.iter().all(|o| !matches!(o, JobOutcome::Ran { job, .. } if job == "warnings.daily")), "{again:?}");
+    let runs = svc.job_runs(10).await.unwrap();
+    assert!(runs.iter().any(|r| r.job == "warnings.daily" && r.outcome == "ok" && r.holder == "node-a"));
+    // Two nodes ticking at the same moment: exactly one runs the next day's slot.
+    clock.advance(Duration::days(1));
+    let (a, b) = tokio::join!(svc.run_due_jobs("node-a", &schedule), svc.run_due_jobs("node-b", &schedule));
+    let daily = |o: &Vec<JobOutcome>| o.iter().filter(|x| matches!(x, JobOutcome::Ran { job, .. } if job == "warnings.daily")).count();
+    assert_eq!(daily(&a.unwrap()) + daily(&b.unwrap()), 1);
+}
+scenario!(leases => leases_sqlite, leases_pg);
