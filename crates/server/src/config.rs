@@ -30,6 +30,11 @@ struct FileConfig {
     secure_cookies: Option<bool>,
     files_dir: Option<PathBuf>,
     max_upload_mb: Option<u64>,
+    scheduler_enabled: Option<bool>,
+    scheduler_tick_seconds: Option<u64>,
+    warnings_daily_at: Option<String>,
+    warnings_watch_minutes: Option<u8>,
+    lease_seconds: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -47,6 +52,16 @@ pub struct Config {
     pub max_upload_mb: u64,
     #[serde(skip)]
     pub admin_password: Option<String>,
+    /// Run the warning jobs in this server (several servers may; a lease decides who runs each slot).
+    pub scheduler_enabled: bool,
+    /// How often the scheduler looks for due jobs (±5 s of jitter).
+    pub scheduler_tick_seconds: u64,
+    /// The daily evaluation, Beijing time (HH:MM).
+    pub warnings_daily_at: String,
+    /// The watch pass interval in minutes (0: off).
+    pub warnings_watch_minutes: u8,
+    /// How long a job lease lasts without renewal.
+    pub lease_seconds: i64,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -78,6 +93,11 @@ impl Config {
             admin_password: env("BIHUAN_ADMIN_PASSWORD"),
             files_dir: env("BIHUAN_FILES_DIR").map(PathBuf::from).or(file.files_dir).unwrap_or_else(|| data_dir.join("files")),
             max_upload_mb: env_parse("BIHUAN_MAX_UPLOAD_MB")?.or(file.max_upload_mb).unwrap_or(10),
+            scheduler_enabled: env_parse("BIHUAN_SCHEDULER_ENABLED")?.or(file.scheduler_enabled).unwrap_or(true),
+            scheduler_tick_seconds: env_parse("BIHUAN_SCHEDULER_TICK_SECONDS")?.or(file.scheduler_tick_seconds).unwrap_or(30),
+            warnings_daily_at: env("BIHUAN_WARNINGS_DAILY_AT").or(file.warnings_daily_at).unwrap_or_else(|| "07:30".into()),
+            warnings_watch_minutes: env_parse("BIHUAN_WARNINGS_WATCH_MINUTES")?.or(file.warnings_watch_minutes).unwrap_or(2),
+            lease_seconds: env_parse("BIHUAN_LEASE_SECONDS")?.or(file.lease_seconds).unwrap_or(120),
             data_dir,
         };
         if c.session_idle_minutes < 1 || c.session_max_hours < 1 {
@@ -86,7 +106,26 @@ impl Config {
         if !(1..=200).contains(&c.max_upload_mb) {
             bail!("max_upload_mb must lie between 1 and 200");
         }
+        c.schedule()?;
+        if c.scheduler_tick_seconds == 0 || c.lease_seconds < 2 {
+            bail!("scheduler_tick_seconds must be positive and lease_seconds at least 2");
+        }
         Ok(c)
+    }
+
+    /// The warning jobs' schedule.
+    pub fn schedule(&self) -> Result<bihuan_service::jobs::Schedule> {
+        let (h, m) = self
+            .warnings_daily_at
+            .split_once(':')
+            .and_then(|(h, m)| Some((h.trim().parse::<u8>().ok()?, m.trim().parse::<u8>().ok()?)))
+            .with_context(|| format!("warnings_daily_at = {:?} is not HH:MM", self.warnings_daily_at))?;
+        let daily_at = time::Time::from_hms(h, m, 0).with_context(|| format!("warnings_daily_at = {:?} is not a time", self.warnings_daily_at))?;
+        Ok(bihuan_service::jobs::Schedule {
+            daily_at,
+            watch_minutes: self.warnings_watch_minutes,
+            lease: time::Duration::seconds(self.lease_seconds),
+        })
     }
 
     /// The database URL; the default is a SQLite file in the data directory,

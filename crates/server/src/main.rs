@@ -31,6 +31,16 @@ enum Command {
         /// Add a fictional demo town with one user per role (passwords printed once).
         #[arg(long)]
         demo: bool,
+        /// Run as if the clock were this far ahead (e.g. 30d, 12h), to watch
+        /// reminders and escalations arrive. Only with --demo or
+        /// BIHUAN_ALLOW_CLOCK_OFFSET=1; shown on every page.
+        #[arg(long, value_name = "DURATION")]
+        clock_offset: Option<String>,
+    },
+    /// Early warnings (预警): evaluate the rules, list them.
+    Warnings {
+        #[command(subcommand)]
+        command: WarningsCommand,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -190,6 +200,27 @@ enum CampaignCommand {
 }
 
 #[derive(Subcommand)]
+enum WarningsCommand {
+    /// Evaluate the rules now, under the same lease as the servers (exit code 3 when a run is in progress elsewhere).
+    Run {
+        /// Only this rule (repeatable).
+        #[arg(long = "rule", value_name = "CODE")]
+        rules: Vec<String>,
+        /// The frequent pass (leaves out the rules that read a year of hazards).
+        #[arg(long)]
+        watch: bool,
+        /// Count what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Evaluate as of this moment (RFC 3339); only with BIHUAN_ALLOW_CLOCK_OFFSET=1.
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<String>,
+    },
+    /// List the rules with their parameters and sources.
+    Rules,
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
     /// Recompute the hash chain and name the first broken link.
     Verify,
@@ -200,6 +231,38 @@ impl Clock for SystemClock {
     fn now(&self) -> time::OffsetDateTime {
         time::OffsetDateTime::now_utc()
     }
+}
+
+/// The system clock moved by a fixed offset (simulation only).
+struct OffsetClock(time::Duration);
+impl Clock for OffsetClock {
+    fn now(&self) -> time::OffsetDateTime {
+        time::OffsetDateTime::now_utc() + self.0
+    }
+}
+
+/// `30d`, `12h`, `90m`, `45s`.
+fn parse_offset(s: &str) -> Result<time::Duration> {
+    let s = s.trim();
+    let (n, unit) = s.split_at(s.len().saturating_sub(1));
+    let n: i64 = n.parse().with_context(|| format!("{s:?} is not a duration like 30d, 12h, 90m"))?;
+    Ok(match unit {
+        "d" => time::Duration::days(n),
+        "h" => time::Duration::hours(n),
+        "m" => time::Duration::minutes(n),
+        "s" => time::Duration::seconds(n),
+        _ => bail!("{s:?} is not a duration like 30d, 12h, 90m"),
+    })
+}
+
+fn clock_offset_allowed(demo: bool) -> bool {
+    demo || std::env::var("BIHUAN_ALLOW_CLOCK_OFFSET").is_ok_and(|v| v == "1")
+}
+
+/// This process's name in job leases: host, process id and a random part.
+fn node_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "host".into());
+    format!("{host}:{}:{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..6])
 }
 
 #[tokio::main]
@@ -216,6 +279,10 @@ async fn main() {
 }
 
 async fn open(config: &Config) -> Result<Service> {
+    open_with_clock(config, Arc::new(SystemClock)).await
+}
+
+async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<Service> {
     let url = config.database_url()?;
     let db = bihuan_store::Db::connect(&url)
         .await
@@ -228,7 +295,7 @@ async fn open(config: &Config) -> Result<Service> {
         max_upload_bytes: config.max_upload_mb * 1024 * 1024,
         ..Settings::default()
     };
-    Ok(Service::new(db, Arc::new(SystemClock), settings))
+    Ok(Service::new(db, clock, settings))
 }
 
 fn new_password() -> (String, bool) {
@@ -241,7 +308,15 @@ fn new_password() -> (String, bool) {
 async fn run(cli: Cli) -> Result<()> {
     let config = Config::load(&cli.overrides)?;
     match cli.command {
-        Command::Serve { demo } => serve(config, demo).await,
+        Command::Serve { demo, clock_offset } => {
+            let offset = match clock_offset {
+                Some(o) if clock_offset_allowed(demo) => Some(parse_offset(&o)?),
+                Some(_) => bail!("--clock-offset is for demonstrations only: use it with --demo or set BIHUAN_ALLOW_CLOCK_OFFSET=1"),
+                None => None,
+            };
+            serve(config, demo, offset).await
+        }
+        Command::Warnings { command } => warnings_command(&config, command).await,
         Command::Migrate => {
             let svc = open(&config).await?;
             let applied = svc.db.applied_migrations().await?;
@@ -445,11 +520,69 @@ async fn healthcheck(config: &Config) -> Result<()> {
     }
 }
 
-async fn serve(config: Config, demo: bool) -> Result<()> {
+async fn warnings_command(config: &Config, command: WarningsCommand) -> Result<()> {
+    match command {
+        WarningsCommand::Rules => {
+            let svc = open(config).await?;
+            for r in svc.warning_rules().await? {
+                let name = bihuan_domain::warning::RuleCode::parse(&r.code).map(|c| c.label_zh()).unwrap_or("");
+                println!("{}\t{}\t{}\t{}\t{}", r.code, name, if r.enabled { "on" } else { "off" }, r.params_json, r.source_document);
+            }
+            Ok(())
+        }
+        WarningsCommand::Run { rules, watch, dry_run, at } => {
+            let clock: Arc<dyn Clock> = match at {
+                Some(at) if clock_offset_allowed(false) => {
+                    let t = time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339)
+                        .with_context(|| format!("--at {at:?} is not an RFC 3339 time such as 2021-05-17T07:30:00+08:00"))?;
+                    Arc::new(OffsetClock(t - time::OffsetDateTime::now_utc()))
+                }
+                Some(_) => bail!("--at is for simulations only: set BIHUAN_ALLOW_CLOCK_OFFSET=1"),
+                None => Arc::new(SystemClock),
+            };
+            let svc = open_with_clock(config, clock).await?;
+            let mut codes = Vec::new();
+            for r in &rules {
+                codes.push(bihuan_domain::warning::RuleCode::parse(r).with_context(|| format!("no rule {r:?}; see `bihuan warnings rules`"))?);
+            }
+            let opts = bihuan_service::warnings::RunOptions { trigger: "cli".into(), rules: codes, watch, dry_run };
+            let report = if dry_run {
+                svc.evaluate_warnings(&Ctx::system("cli"), None, &opts).await?
+            } else {
+                let job = if watch { bihuan_service::jobs::WATCH } else { bihuan_service::jobs::DAILY };
+                let slot = format!("manual-{}", svc.now().unix_timestamp());
+                match svc.run_job(job, &node_name(), &slot, true, &config.schedule()?, &opts).await? {
+                    bihuan_service::jobs::JobOutcome::Ran { report, .. } => report,
+                    bihuan_service::jobs::JobOutcome::Held { holder, until, .. } => {
+                        eprintln!("另一进程正在运行预警任务 / a run is in progress on {holder} (lease until {until:?})");
+                        std::process::exit(3);
+                    }
+                    bihuan_service::jobs::JobOutcome::NotDue { .. } => bail!("the job is backing off after a failure; see the runs on /warnings/rules"),
+                }
+            };
+            println!("预警评估 / warnings evaluated for {}{}", report.today, if dry_run { " (dry run: nothing written)" } else { "" });
+            println!("{:<24} {:>7} {:>8} {:>9} {:>8} {:>8} {:>7}", "rule", "opened", "reopened", "escalated", "resolved", "conflict", "active");
+            for (code, c) in &report.counts {
+                println!("{code:<24} {:>7} {:>8} {:>9} {:>8} {:>8} {:>7}", c.opened, c.reopened, c.escalated, c.resolved, c.conflicts, c.active);
+            }
+            println!("notifications: {}, summaries: {}", report.notifications, report.summaries);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config, demo: bool, offset: Option<time::Duration>) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BIHUAN_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()))
         .init();
-    let svc = open(&config).await?;
+    let clock: Arc<dyn Clock> = match offset {
+        Some(o) => {
+            println!("模拟时间：时钟前移 {o} / simulated time: the clock runs {o} ahead");
+            Arc::new(OffsetClock(o))
+        }
+        None => Arc::new(SystemClock),
+    };
+    let svc = open_with_clock(&config, clock).await?;
     let first = svc.first_start(config.admin_password.as_deref()).await?;
     if let Some(code) = &first.campaign_loaded {
         println!("已载入内置行动方案 / loaded the bundled campaign: {code}");
@@ -473,10 +606,38 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
     }
     let listener = tokio::net::TcpListener::bind(&config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
     println!("闭环 Bihuan 正在运行 / listening on http://{}", listener.local_addr()?);
-    let state = bihuan_web::AppState { svc, config: Arc::new(bihuan_web::WebConfig { secure_cookies: config.secure_cookies }) };
+    let node = node_name();
+    let scheduler = config.scheduler_enabled.then(|| {
+        let (svc, node, schedule, tick) = (svc.clone(), node.clone(), config.schedule(), config.scheduler_tick_seconds);
+        tokio::spawn(async move {
+            let Ok(schedule) = schedule else { return };
+            loop {
+                match svc.run_due_jobs(&node, &schedule).await {
+                    Ok(outcomes) => {
+                        for o in outcomes {
+                            if let bihuan_service::jobs::JobOutcome::Ran { job, slot, report } = o {
+                                tracing::info!(job, slot, changes = report.changes(), notifications = report.notifications, "warning job ran");
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "warning job failed"),
+                }
+                let jitter = (uuid::Uuid::new_v4().as_u128() % 10_000) as u64;
+                tokio::time::sleep(std::time::Duration::from_millis(tick * 1000 + jitter.saturating_sub(5000).min(tick * 500))).await;
+            }
+        })
+    });
+    let state = bihuan_web::AppState {
+        svc: svc.clone(),
+        config: Arc::new(bihuan_web::WebConfig { secure_cookies: config.secure_cookies, clock_offset: offset }),
+    };
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
     bihuan_web::serve(listener, state, shutdown).await?;
+    if let Some(s) = scheduler {
+        s.abort();
+    }
+    svc.release_leases(&node).await?;
     Ok(())
 }

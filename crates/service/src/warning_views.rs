@@ -448,3 +448,71 @@ impl Service {
         Ok(n)
     }
 }
+
+impl Service {
+    /// Records that a unit's 隐患排查治理统计分析表 for a period came in
+    /// (16号令 Art. 14). The enterprise submits its own; the village, grid,
+    /// office and administrators may record one on its behalf. A second
+    /// report for the same period is refused.
+    pub async fn submit_statistics_report(
+        &self,
+        ctx: &Ctx,
+        unit: bihuan_domain::ids::UnitId,
+        period: &str,
+        signed_by: &str,
+        note: Option<&str>,
+    ) -> Result<store::StatisticsReport> {
+        let mut errors = Vec::new();
+        let parsed = bihuan_domain::warning::Period::parse(period);
+        if parsed.is_none() {
+            errors.push(FieldError::new("period", "统计期应写作 2021Q1（季度）或 2021（年度）", "The period must be 2021Q1 (a quarter) or 2021 (a year)"));
+        }
+        if signed_by.trim().is_empty() {
+            errors.push(FieldError::new("signed_by", "请填写签字的主要负责人", "Name the principal who signed it"));
+        }
+        if !errors.is_empty() {
+            return Err(DomainError::invalid(errors));
+        }
+        let mut tx = self.db.begin().await?;
+        let u = bihuan_store::units::get(&mut tx, unit).await?.ok_or_else(|| DomainError::not_found("单位", "Unit"))?;
+        if let Some(a) = ctx.actor() {
+            if !a.sees(&u.path) {
+                return Err(DomainError::not_found("单位", "Unit"));
+            }
+            let allowed = match a.role {
+                Role::Admin | Role::Office | Role::Locality | Role::Inspector => true,
+                Role::Enterprise => a.unit_id == unit,
+                _ => false,
+            };
+            if !allowed {
+                return Err(DomainError::forbidden());
+            }
+        }
+        let key = parsed.map(|p| p.key()).unwrap_or_default();
+        let r = store::StatisticsReport {
+            id: Uuid::now_v7(),
+            unit_id: unit.0,
+            period: key.clone(),
+            signed_by: signed_by.trim().to_string(),
+            note: note.map(str::trim).filter(|n| !n.is_empty()).map(str::to_string),
+            submitted_at: self.now(),
+            submitted_by_user_id: ctx.actor().map(|a| a.user_id.0),
+            submitted_by: self.actor_display_name(&mut tx, ctx).await?,
+        };
+        if let Err(e) = store::insert_statistics_report(&mut tx, &r).await {
+            return Err(match e {
+                bihuan_store::StoreError::Conflict(_) => DomainError::conflict(
+                    format!("{}已报送过该期统计分析表", u.name),
+                    format!("{} has already submitted the report for {key}", u.name),
+                ),
+                other => other.into(),
+            });
+        }
+        self.audit(&mut tx, ctx, "statistics_report.submit", "unit", Some(unit.to_string()), None::<&()>, Some(&serde_json::json!({
+            "period": key, "signed_by": r.signed_by,
+        })))
+        .await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+}

@@ -419,7 +419,7 @@ impl Service {
                 }
                 *written.entry(ch.rule.as_str()).or_default() += 1;
                 if let Some(kind) = ch.kind.event() {
-                    store::insert_event(&mut tx, &event_row(ch, kind, run_id, now)).await?;
+                    store::insert_event(&mut tx, &event_row(ch, kind, fence.map(|f| f.run_id), now)).await?;
                 }
                 store::add_audience(&mut tx, ch.new.id, &ch.audience).await?;
                 for user in &ch.notify {
@@ -842,7 +842,8 @@ async fn plan_rule(
     Ok(out)
 }
 
-fn event_row(ch: &Change, kind: &str, run_id: Uuid, at: OffsetDateTime) -> EventRow {
+/// `run_id` is the job run that wrote it (None for an evaluation outside a job, as in tests and dry runs).
+fn event_row(ch: &Change, kind: &str, run_id: Option<Uuid>, at: OffsetDateTime) -> EventRow {
     EventRow {
         id: ch.event_id,
         warning_id: ch.new.id,
@@ -854,7 +855,7 @@ fn event_row(ch: &Change, kind: &str, run_id: Uuid, at: OffsetDateTime) -> Event
         to_level: ch.new.level.clone(),
         from_step: ch.old.as_ref().map(|o| o.step),
         to_step: ch.new.step,
-        run_id: Some(run_id),
+        run_id,
         actor_user_id: None,
         actor_name: "bihuan".into(),
         comment: ch.new.resolution.clone(),

@@ -470,7 +470,7 @@ pub async fn hazard_type_counts(tx: &mut Tx, since: OffsetDateTime, n: i64) -> R
 pub async fn tally_by_node_state(tx: &mut Tx, depths: &[i64], from_month: &str, to_month: &str) -> Result<Vec<(String, String, i64)>> {
     let mut out = Vec::new();
     for d in depths {
-        let sql = "SELECT node_path, state, SUM(n) FROM hazard_tally WHERE depth = $1 AND month >= $2 AND month < $3 \
+        let sql = "SELECT node_path, state, CAST(SUM(n) AS BIGINT) FROM hazard_tally WHERE depth = $1 AND month >= $2 AND month < $3 \
                    GROUP BY node_path, state";
         let rows: Vec<(String, String, i64)> = run!(tx, |c| sqlx::query_as(sql)
             .bind(*d)

@@ -90,7 +90,8 @@ impl FromRequestParts<AppState> for CurrentUser {
 
 /// A logged-in user of the pages; anyone else is sent to the login page.
 #[derive(Clone, Debug)]
-pub struct PageUser(pub CurrentUser);
+/// A logged-in user of the pages, with their unread notifications (the header's badge).
+pub struct PageUser(pub CurrentUser, pub i64);
 
 pub struct ToLogin(Response);
 
@@ -105,7 +106,10 @@ impl FromRequestParts<AppState> for PageUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match resolve(parts, state).await {
-            Ok(Some(u)) if u.session.is_some() => Ok(PageUser(u)),
+            Ok(Some(u)) if u.session.is_some() => {
+                let unread = state.svc.unread_count(&u.ctx()).await.unwrap_or(0);
+                Ok(PageUser(u, unread))
+            }
             Ok(_) => {
                 let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
                 let target = if is_safe(&parts.method) && next != "/" {

@@ -18,6 +18,7 @@ pub mod ui;
 pub mod ui_hazards;
 pub mod ui_cockpit;
 pub mod ui_measures;
+pub mod ui_warnings;
 pub mod ui_work;
 
 use axum::extract::Request;
@@ -39,10 +40,15 @@ tokio::task_local! {
     pub static REQUEST_PATH: (String, bool);
 }
 
+/// The simulated clock offset of this process, if any (set once by the server).
+pub static CLOCK_OFFSET: std::sync::OnceLock<Option<time::Duration>> = std::sync::OnceLock::new();
+
 #[derive(Clone, Debug, Default)]
 pub struct WebConfig {
     /// Mark cookies `Secure` (when served over HTTPS).
     pub secure_cookies: bool,
+    /// The clock runs this far ahead (a demonstration): every page says so.
+    pub clock_offset: Option<time::Duration>,
 }
 
 #[derive(Clone)]
@@ -161,6 +167,25 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(M::POST, "/hazards/{id}/attachments", User, post(ui_hazards::hazard_attach).layer(DefaultBodyLimit::disable())),
         r(M::GET, "/hazards/import", User, get(ui_hazards::import_page)),
         r(M::POST, "/hazards/import", User, post(ui_hazards::import_submit).layer(DefaultBodyLimit::disable())),
+        r(M::GET, "/api/v1/warnings", User, get(ui_warnings::api_list)),
+        r(M::GET, "/api/v1/warnings/stats", User, get(ui_warnings::api_stats)),
+        r(M::GET, "/api/v1/warnings/{id}", User, get(ui_warnings::api_get)),
+        r(M::POST, "/api/v1/warnings/{id}/acknowledge", User, post(ui_warnings::api_acknowledge)),
+        r(M::GET, "/api/v1/warning-rules", User, get(ui_warnings::api_rules)),
+        r(M::PUT, "/api/v1/warning-rules/{code}", User, put(ui_warnings::api_put_rule)),
+        r(M::POST, "/api/v1/warning-runs", User, post(ui_warnings::api_run)),
+        r(M::GET, "/api/v1/notifications", User, get(ui_warnings::api_notifications)),
+        r(M::GET, "/api/v1/notifications/unread-count", User, get(ui_warnings::api_unread)),
+        r(M::POST, "/api/v1/notifications/read", User, post(ui_warnings::api_read)),
+        r(M::GET, "/warnings", User, get(ui_warnings::warnings_page)),
+        r(M::GET, "/warnings/rules", User, get(ui_warnings::rules_page)),
+        r(M::POST, "/warnings/rules/{code}", User, post(ui_warnings::rule_save)),
+        r(M::POST, "/warnings/run", User, post(ui_warnings::run_page)),
+        r(M::GET, "/warnings/{id}", User, get(ui_warnings::warning_page)),
+        r(M::POST, "/warnings/{id}/acknowledge", User, post(ui_warnings::warning_acknowledge)),
+        r(M::GET, "/inbox", User, get(ui_warnings::inbox_page)),
+        r(M::POST, "/inbox/read", User, post(ui_warnings::inbox_read_all)),
+        r(M::GET, "/inbox/{id}", User, get(ui_warnings::inbox_open)),
         r(M::GET, "/measures", User, get(ui_measures::measures_page)),
         r(M::POST, "/measures", User, post(ui_measures::measure_create)),
         r(M::GET, "/measures/new", User, get(ui_measures::measure_new_page)),
@@ -187,6 +212,9 @@ pub fn router(state: AppState) -> Router {
     // size; every other body is held to 2 MB by the extractors.
     let limit = (state.svc.settings.max_upload_bytes.saturating_mul(5).saturating_add(1 << 20)).max(2 << 20);
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if state.config.clock_offset.is_some() {
+        let _ = CLOCK_OFFSET.set(state.config.clock_offset);
+    }
     let mut router = Router::new();
     for (spec, handler) in routes() {
         router = router.route(spec.path, handler);

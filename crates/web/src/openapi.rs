@@ -1,6 +1,6 @@
 //! The OpenAPI document, served at `/api/v1/openapi.json`.
 
-use crate::{api, api_documents, api_hazards, api_measures};
+use crate::{api, api_documents, api_hazards, api_measures, ui_warnings};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -32,6 +32,9 @@ impl Modify for Security {
         api_documents::listing_notice, api_documents::rectification_order,
         api_measures::list_measures, api_measures::measure_stats, api_measures::export_measures, api_measures::create_measure,
         api_measures::get_measure, api_measures::edit_measure, api_measures::act_on_measure,
+        ui_warnings::api_list, ui_warnings::api_stats, ui_warnings::api_get, ui_warnings::api_acknowledge,
+        ui_warnings::api_rules, ui_warnings::api_put_rule, ui_warnings::api_run,
+        ui_warnings::api_notifications, ui_warnings::api_unread, ui_warnings::api_read,
     ),
     modifiers(&Security),
     security(("bearer" = [])),

@@ -52,6 +52,10 @@ pub struct Nav {
     pub section: &'static str,
     /// Who is logged in: the device's drafts and outbox belong to them.
     pub user_id: String,
+    /// Unread notifications, as the badge shows them ("99+" from 100).
+    pub unread: String,
+    /// The clock runs ahead (a demonstration): said on every page.
+    pub simulated: Option<String>,
 }
 
 /// Which header section a path belongs to.
@@ -67,6 +71,8 @@ fn section_of(path: &str) -> &'static str {
         "users" => "users",
         "audit" => "audit",
         "account" => "account",
+        "warnings" => "warnings",
+        "inbox" => "inbox",
         _ => "",
     }
 }
@@ -89,6 +95,12 @@ pub(crate) fn nav(u: &PageUser) -> Option<Nav> {
         section: section_of(&crate::request_path()),
         user_id: me.user.id.to_string(),
         here: crate::return_path(),
+        unread: match u.1 {
+            0 => String::new(),
+            n if n >= bihuan_service::warning_views::UNREAD_CAP => "99+".into(),
+            n => n.to_string(),
+        },
+        simulated: crate::CLOCK_OFFSET.get().and_then(|o| *o).map(|o| crate::i18n::trf(format!("模拟时间：时钟前移 {o}，预警和期限按此计算"), format!("Simulated time: the clock runs {o} ahead; warnings and deadlines follow it"))),
     })
 }
 

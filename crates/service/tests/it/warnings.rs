@@ -220,3 +220,135 @@ async fn leases(db: Db) {
     assert_eq!(daily(&a.unwrap()) + daily(&b.unwrap()), 1);
 }
 scenario!(leases => leases_sqlite, leases_pg);
+
+/// Every shipped rule finds what it is for in one town, three months on,
+/// and lets go when the cause is dealt with.
+async fn every_rule(db: Db) {
+    let (svc, clock) = service_with_clock(db);
+    svc.first_start(Some("Admin-pass-1")).await.unwrap();
+    let sys = Ctx::system("t");
+    let gov = svc.home_unit().await.unwrap();
+    let units = svc.list_units(&sys, &Default::default()).await.unwrap();
+    let office_unit = units.iter().find(|u| u.name == "镇安全生产专项整治三年行动领导小组办公室").unwrap().id;
+    let village = unit(&svc, gov, "红翔村", "locality").await;
+    let firm = unit(&svc, village, "上海甲机械有限公司", "enterprise").await;
+    let office = as_user(&svc, "office", Role::Office, office_unit).await;
+    let boss = as_user(&svc, "firm", Role::Enterprise, firm).await;
+
+    // 1 May 2021: 35 fire hazards at one enterprise, none rectified.
+    let fire = |n: usize| HazardDraft {
+        unit_id: Some(firm.to_string()),
+        name: format!("消防通道堵塞{n}"),
+        description: "堆放杂物".into(),
+        hazard_type: Some("消防".into()),
+        level: Some("一般隐患".into()),
+        ..Default::default()
+    };
+    let mut ids = Vec::new();
+    for n in 0..35 {
+        ids.push(svc.report_hazard(&boss, &fire(n), None).await.unwrap().id);
+    }
+    // One assigned, with an extension asked for and never decided.
+    let mut a = act("assign");
+    a.responsible_person = Some("李四".into());
+    a.deadline = Some("2021-09-30".into());
+    svc.act_on_hazard(&office, ids[0], &a).await.unwrap();
+    let mut ext = act("request_extension");
+    ext.requested_deadline = Some("2021-10-31".into());
+    ext.reason = Some("设备到货延迟".into());
+    svc.act_on_hazard(&boss, ids[0], &ext).await.unwrap();
+    // A major hazard, without a plan and not listed.
+    let major = HazardDraft {
+        unit_id: Some(firm.to_string()),
+        name: "液氨储罐区无泄漏报警".into(),
+        description: "未设置有毒气体检测报警装置".into(),
+        level: Some("major".into()),
+        hazard_type: Some("instrument".into()),
+        ..Default::default()
+    };
+    let major = svc.report_hazard(&office, &major, None).await.unwrap();
+    // A measure due at the end of June.
+    let m = bihuan_domain::measure::MeasureDraft {
+        unit_id: Some(firm.to_string()),
+        kind: Some("measure".into()),
+        title: "制定安全生产责任清单".into(),
+        content: "明确各岗位安全生产职责".into(),
+        deadline: Some("2021-06-30".into()),
+        ..Default::default()
+    };
+    let measure = svc.create_measure(&sys, &m).await.unwrap();
+
+    // 2 August 2021.
+    clock.advance(Duration::days(93));
+    let r = svc.evaluate_warnings(&sys, None, &RunOptions::default()).await.unwrap();
+    let active = |code: RuleCode| r.counts[code.as_str()].active;
+    assert_eq!(active(RuleCode::ExtensionUndecided), 1, "{:#?}", r.counts);
+    assert_eq!(active(RuleCode::MajorPlanMissing), 1);
+    assert_eq!(active(RuleCode::MajorNotListed), 1);
+    assert_eq!(active(RuleCode::MeasureOverdue), 1);
+    assert_eq!(active(RuleCode::RepeatedHazardType), 1, "one enterprise, one type");
+    // The second quarter's report was due on 15 July; the year 2020 is not asked of a unit registered in 2021.
+    assert_eq!(active(RuleCode::StatisticsMissing), 1);
+    // The village and the town: 0 of 36 closed in May–June (July is too recent to judge).
+    assert_eq!(active(RuleCode::UnitRateLow), 2, "{:#?}", r.counts);
+    assert!(active(RuleCode::IndicatorBehind) > 0, "the campaign's indicators have no values reported");
+    assert_eq!(active(RuleCode::HazardOverdue), 0, "only one hazard has a deadline, in September");
+
+    let q = |rule: RuleCode| WarningQuery { rule: Some(rule), ..Default::default() };
+    let stats = svc.list_warnings(&office, &q(RuleCode::StatisticsMissing), None, 10, false).await.unwrap();
+    assert_eq!((stats[0].level, stats[0].description.as_str()), (WarningLevel::Orange, "2021年第2季度隐患排查治理统计分析表应于 2021-07-15 前报送，尚未收到"));
+    let rate = svc.list_warnings(&office, &q(RuleCode::UnitRateLow), None, 10, false).await.unwrap();
+    assert!(rate.iter().all(|w| w.level == WarningLevel::Orange && w.description.starts_with("整改率 0.0%（0/36）")), "{rate:?}");
+    // The office acknowledges the rate warning of the town; the enterprise cannot acknowledge the village's.
+    let village_rate = rate.iter().find(|w| w.unit_id == village.0).unwrap();
+    assert!(svc.acknowledge_warning(&boss, village_rate.id, None, None).await.is_err());
+    // 重大隐患未挂牌督办: acknowledging needs the reason.
+    let nl = &svc.list_warnings(&office, &q(RuleCode::MajorNotListed), None, 10, false).await.unwrap()[0];
+    let e = svc.acknowledge_warning(&office, nl.id, None, None).await.unwrap_err();
+    assert!(e.fields.iter().any(|f| f.field == "comment"), "{e}");
+    svc.acknowledge_warning(&office, nl.id, Some("已报区应急局，待区级挂牌"), None).await.unwrap();
+
+    // Causes dealt with: the report comes in, the plan is written, the measure done, the extension decided.
+    svc.submit_statistics_report(&boss, firm, "2021Q2", "张三", None).await.unwrap();
+    let again = svc.submit_statistics_report(&boss, firm, "2021Q2", "张三", None).await.unwrap_err();
+    assert_eq!(again.code, bihuan_domain::ErrorCode::Conflict);
+    let plan = PlanInput {
+        measures: Some("安装报警装置".into()),
+        funds: Some("12".into()),
+        contingency: Some("停用储罐，设警戒".into()),
+        plan: Some(bihuan_domain::hazard::GovernancePlan {
+            goals: "消除泄漏风险".into(),
+            methods: "安装报警".into(),
+            funds_and_materials: "12万元".into(),
+            organisation: "设备科".into(),
+            schedule: "9月底前".into(),
+            safety_and_contingency: "停用储罐".into(),
+        }),
+        ..Default::default()
+    };
+    svc.plan_hazard(&office, major.id, &plan).await.unwrap();
+    let mut decide = act("decide_extension");
+    decide.approve = Some(true);
+    svc.act_on_hazard(&office, ids[0], &decide).await.unwrap();
+    let done = bihuan_service::measures::MeasureActionInput { action: "complete".into(), evidence: Some("已印发".into()), ..Default::default() };
+    svc.act_on_measure(&sys, measure.id, &done).await.unwrap();
+    let r = svc.evaluate_warnings(&sys, None, &RunOptions::default()).await.unwrap();
+    for code in [RuleCode::StatisticsMissing, RuleCode::MajorPlanMissing, RuleCode::ExtensionUndecided, RuleCode::MeasureOverdue] {
+        assert_eq!((code, r.counts[code.as_str()].active, r.counts[code.as_str()].resolved), (code, 0, 1), "{:#?}", r.counts);
+    }
+    // A rule switched off resolves its warnings, telling nobody.
+    let rule = svc.warning_rules().await.unwrap().into_iter().find(|r| r.code == "repeated_hazard_type").unwrap();
+    let params: serde_json::Value = serde_json::from_str(&rule.params_json).unwrap();
+    svc.update_warning_rule(&sys, RuleCode::RepeatedHazardType, false, &params, rule.version).await.unwrap();
+    let r = svc.evaluate_warnings(&sys, None, &RunOptions::default()).await.unwrap();
+    assert_eq!((r.counts["repeated_hazard_type"].resolved, r.notifications), (1, 0));
+    let gone = svc
+        .list_warnings(&office, &WarningQuery { rule: Some(RuleCode::RepeatedHazardType), state: Some("resolved".into()), ..Default::default() }, None, 10, false)
+        .await
+        .unwrap();
+    assert_eq!(gone[0].resolution.as_deref(), Some("rule_disabled"));
+    // Bad parameters are refused in both languages, and the rule is unchanged.
+    let bad = svc.update_warning_rule(&sys, RuleCode::UnitRateLow, true, &serde_json::json!({"min_rate": "2"}), 1).await.unwrap_err();
+    assert_eq!(bad.code, bihuan_domain::ErrorCode::Validation);
+}
+scenario!(every_rule => every_rule_sqlite, every_rule_pg);

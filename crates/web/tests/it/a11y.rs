@@ -522,6 +522,7 @@ struct Data {
     measures: Vec<String>,
     units: Vec<String>,
     indicator: String,
+    warnings: Vec<String>,
 }
 
 /// Hazards in every state a page shows differently, two measures, a value
@@ -578,7 +579,14 @@ async fn dataset(app: &TestApp, w: &crate::world::World) -> Data {
     let admin = &w.person(Role::Admin).session;
     post(app, admin, &format!("/api/v1/indicators/{}/values", w.nanxiang_indicator), value).await;
 
+    // Warnings as the engine writes them (with their notifications), and one addressed to the enterprise.
+    app.svc.evaluate_warnings(&bihuan_service::Ctx::system("t"), None, &Default::default()).await.unwrap();
+    let mut warnings = vec![crate::world::warning_at(app, w.person(Role::Enterprise).unit).await.to_string()];
+    let all = app.svc.list_warnings(&bihuan_service::Ctx::system("t"), &Default::default(), None, 3, false).await.unwrap();
+    warnings.extend(all.iter().map(|w| w.id.to_string()));
+
     Data {
+        warnings,
         users: w.people.iter().map(|p| p.user_id.to_string()).collect(),
         hazards: [reported, assigned, submitted, closed, major.clone(), in_grid].into_iter().chain(own).collect(),
         major,
@@ -630,6 +638,9 @@ fn page_paths(d: &Data) -> Vec<String> {
             "/units/{id}" => d.units.iter().collect(),
             "/indicators/{id}" => vec![&d.indicator],
             "/users/{id}" => d.users.iter().collect(),
+            "/warnings/{id}" => d.warnings.iter().collect(),
+            // Not a page: marks the notification read and redirects to what it is about.
+            "/inbox/{id}" => continue,
             other => panic!("a page route the accessibility check does not know how to fill: {other}"),
         };
         for id in ids {

@@ -81,6 +81,10 @@ pub enum Cred<'a> {
 
 impl TestApp {
     pub async fn new(db: Db) -> TestApp {
+        // BIHUAN_TEST_LOG=error shows the cause behind an "internal error" answer.
+        if let Ok(filter) = std::env::var("BIHUAN_TEST_LOG") {
+            let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).with_test_writer().try_init();
+        }
         let clock = Arc::new(TestClock::at(start_time()));
         let svc = Service::new(db, clock.clone(), Settings { password: Hasher::for_tests(), ..Default::default() });
         svc.first_start(Some(ADMIN_PASSWORD)).await.expect("first start");

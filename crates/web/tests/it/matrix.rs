@@ -35,6 +35,11 @@ enum Target {
     /// A fresh measure put on the list by the town (admin, no area) for the
     /// role's own unit, its child unit and the unrelated unit.
     Measures,
+    /// A fresh warning about the role's own unit, its child unit and the
+    /// unrelated unit, each addressed to that unit.
+    Warnings,
+    /// A notification of the role's own, and one of another user.
+    Notifications,
 }
 
 /// A 1×1 PNG.
@@ -94,6 +99,13 @@ const EDIT_MEASURE: [&str; 8] = ["YYY", "YYN", "FFN", "FFN", "FFN", "FFN", "FFN"
 /// below it), and the office; leaders and experts only read.
 const PROGRESS_MEASURE: [&str; 8] = ["YYY", "YYN", "YFN", "YFN", "YFN", "YFN", "FFN", "FFN"];
 
+/// Acknowledging a warning: whoever it is addressed to, the office of the
+/// jurisdiction, administrators; leaders and experts only read.
+const ACK_WARNING: [&str; 8] = ["YYY", "YYN", "YFN", "YFN", "YFN", "YFN", "FFN", "FFN"];
+/// Changing the rules: administrators and the office of a top-level jurisdiction.
+const MANAGE_RULES: [&str; 8] = ["Y", "Y", "F", "F", "F", "F", "F", "F"];
+const OWN_ONLY: [&str; 8] = ["YN"; 8];
+
 fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
     use Target::*;
     let p = ["-"; 8];
@@ -147,6 +159,25 @@ fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
         (Method::GET, "/api/v1/measures/{id}", Measures, READ_MEASURE),
         (Method::PATCH, "/api/v1/measures/{id}", Measures, EDIT_MEASURE),
         (Method::POST, "/api/v1/measures/{id}/actions", Measures, PROGRESS_MEASURE),
+        (Method::GET, "/api/v1/warnings", None, ALL_Y),
+        (Method::GET, "/api/v1/warnings/stats", None, ALL_Y),
+        (Method::GET, "/api/v1/warnings/{id}", Warnings, READ_MEASURE),
+        (Method::POST, "/api/v1/warnings/{id}/acknowledge", Warnings, ACK_WARNING),
+        (Method::GET, "/api/v1/warning-rules", None, ALL_Y),
+        (Method::PUT, "/api/v1/warning-rules/{code}", None, MANAGE_RULES),
+        (Method::POST, "/api/v1/warning-runs", None, MANAGE_RULES),
+        (Method::GET, "/api/v1/notifications", None, ALL_Y),
+        (Method::GET, "/api/v1/notifications/unread-count", None, ALL_Y),
+        (Method::POST, "/api/v1/notifications/read", None, ALL_Y),
+        (Method::GET, "/warnings", None, ALL_Y),
+        (Method::GET, "/warnings/rules", None, ALL_Y),
+        (Method::POST, "/warnings/rules/{code}", None, MANAGE_RULES),
+        (Method::POST, "/warnings/run", None, MANAGE_RULES),
+        (Method::GET, "/warnings/{id}", Warnings, READ_MEASURE),
+        (Method::POST, "/warnings/{id}/acknowledge", Warnings, ACK_WARNING),
+        (Method::GET, "/inbox", None, ALL_Y),
+        (Method::POST, "/inbox/read", None, ALL_Y),
+        (Method::GET, "/inbox/{id}", Notifications, OWN_ONLY),
         (Method::GET, "/api/v1/calendar", None, ALL_Y),
         (Method::GET, "/api/v1/calendar/due", None, ALL_Y),
         (Method::PUT, "/api/v1/calendar/{year}", None, AUDIT),
@@ -209,6 +240,8 @@ fn outcome(path: &str, method: &Method, r: &Resp) -> char {
     match r.status {
         s if s.is_success() => 'Y',
         StatusCode::SEE_OTHER if page && *method == Method::POST && !r.location().starts_with("/login") => 'Y',
+        // Opening a notification leads to what it is about.
+        StatusCode::SEE_OTHER if path.starts_with("/inbox/") && !r.location().starts_with("/login") => 'Y',
         // Logging out sends the browser to the login page.
         StatusCode::SEE_OTHER if path == "/logout" && r.location() == "/login" => 'Y',
         StatusCode::FORBIDDEN => 'F',
@@ -373,6 +406,21 @@ async fn call(app: &TestApp, w: &World, who: &Person, method: &Method, route: &s
             let fields = [("kind", "system"), ("title", "修改后的措施名称"), ("content", "修改后的内容"), ("deadline", "2021-07-31")];
             app.form(&path, sess, &fields).await
         }
+        ("PUT", "/api/v1/warning-rules/{code}") | ("POST", "/warnings/rules/{code}") => {
+            let rule = app.svc.warning_rules().await.unwrap().into_iter().find(|r| r.code == "hazard_deadline_near").unwrap();
+            let path = route.replace("{code}", &rule.code);
+            if method == Method::PUT {
+                let body = json!({"enabled": true, "params": {"working_days": 3}, "version": rule.version});
+                app.api(m, &path, cred, Some(body)).await
+            } else {
+                let v = rule.version.to_string();
+                app.form(&path, sess, &[("enabled", "on"), ("params", "{\"working_days\": 3}"), ("version", &v)]).await
+            }
+        }
+        ("POST", "/api/v1/warnings/{id}/acknowledge") => app.api(m, &path, cred, Some(json!({"comment": "已安排整改"}))).await,
+        ("POST", "/warnings/{id}/acknowledge") => app.form(&path, sess, &[("comment", "已安排整改")]).await,
+        ("POST", "/api/v1/notifications/read") => app.api(m, &path, cred, Some(json!({}))).await,
+        ("POST", "/warnings/run") | ("POST", "/inbox/read") => app.form(&path, sess, &[]).await,
         ("GET", p) if !p.starts_with("/api/") => app.page(&path, sess).await,
         (_, p) if p.starts_with("/api/") => app.api(m, &path, cred, None).await,
         ("POST", "/account/tokens/{id}/revoke") => app.form(&path, sess, &[]).await,
@@ -431,6 +479,18 @@ async fn targets(app: &TestApp, w: &World, who: &Person, t: Target) -> Vec<Optio
                 out.push(Some(app.svc.create_measure(&ctx, &d).await.unwrap().id.to_string()));
             }
             out
+        }
+        Target::Warnings => {
+            let mut out = Vec::new();
+            for unit in [who.rel_units[0], who.rel_units[1], who.rel_units[4]] {
+                out.push(Some(world::warning_at(app, unit).await.to_string()));
+            }
+            out
+        }
+        Target::Notifications => {
+            let own = world::notification_for(app, who.user_id.0).await;
+            let other = world::notification_for(app, w.stranger.0).await;
+            vec![Some(own.to_string()), Some(other.to_string())]
         }
         Target::Tokens => {
             let own = app.svc.create_token(&bihuan_service::Ctx::system("t"), who.user_id, "own", None).await.unwrap().0;

@@ -156,3 +156,66 @@ pub async fn build(app: &TestApp) -> World {
     let units = all_units(app).await.into_iter().map(|u| (u.id, u)).collect();
     World { gov, people, units, nanxiang, other_campaign: other.campaign_id, nanxiang_indicator, other_indicator, stranger }
 }
+
+/// A warning about `unit`, addressed to it (written as the engine would,
+/// so that the permission matrix has one to read and acknowledge).
+pub async fn warning_at(app: &TestApp, unit: UnitId) -> uuid::Uuid {
+    use bihuan_store::warnings::{AudienceRow, WarningRow};
+    app.svc.seed_warning_rules().await.unwrap();
+    let mut tx = app.svc.db.begin().await.unwrap();
+    let u = bihuan_store::units::get(&mut tx, unit).await.unwrap().unwrap();
+    let now = app.svc.now();
+    let id = uuid::Uuid::now_v7();
+    let w = WarningRow {
+        id,
+        rule_code: "repeated_hazard_type".into(),
+        subject_kind: "unit_type".into(),
+        subject_key: format!("{unit}/fire/{id}"),
+        subject_id: unit.0,
+        hazard_id: None,
+        unit_id: unit.0,
+        unit_path: u.path.as_str().to_string(),
+        label: format!("{} · 消防类", u.name),
+        facts_json: r#"{"count":3,"since":"2020-05-01"}"#.into(),
+        level: "yellow".into(),
+        level_rank: 3,
+        step: 1,
+        state: "open".into(),
+        first_seen_at: now,
+        changed_at: now,
+        acknowledged_at: None,
+        acknowledged_by: None,
+        resolved_at: None,
+        resolution: None,
+        rule_version: 1,
+        version: 1,
+    };
+    assert!(bihuan_store::warnings::insert_warning(&mut tx, &w).await.unwrap());
+    let a = AudienceRow { unit_id: unit.0, role: String::new(), rung: "unit".into(), from_step: 0 };
+    bihuan_store::warnings::add_audience(&mut tx, id, &[a]).await.unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+/// A notification in `user`'s inbox.
+pub async fn notification_for(app: &TestApp, user: uuid::Uuid) -> uuid::Uuid {
+    let id = uuid::Uuid::now_v7();
+    let n = bihuan_store::notify::NotificationRow {
+        id,
+        user_id: user,
+        dedupe_key: format!("test:{id}"),
+        kind: "warning".into(),
+        level: Some("yellow".into()),
+        title: "【黄色预警】测试".into(),
+        body: "测试".into(),
+        link: "/warnings".into(),
+        warning_id: None,
+        circular_id: None,
+        created_at: app.svc.now(),
+        read_at: None,
+    };
+    let mut tx = app.svc.db.begin().await.unwrap();
+    assert!(bihuan_store::notify::insert(&mut tx, &n).await.unwrap());
+    tx.commit().await.unwrap();
+    id
+}
