@@ -488,6 +488,13 @@ impl Service {
                 return Err(DomainError::forbidden());
             }
         }
+        if u.kind != bihuan_domain::unit::UnitKind::Enterprise {
+            return Err(DomainError::invalid(vec![FieldError::new(
+                "unit",
+                "统计分析表由生产经营单位（企业）报送",
+                "Statistics reports are submitted by enterprises",
+            )]));
+        }
         let key = parsed.map(|p| p.key()).unwrap_or_default();
         let r = store::StatisticsReport {
             id: Uuid::now_v7(),
@@ -514,5 +521,21 @@ impl Service {
         .await?;
         tx.commit().await?;
         Ok(r)
+    }
+}
+
+impl Service {
+    /// The statistics reports a unit has submitted, newest period first.
+    pub async fn statistics_reports(&self, ctx: &Ctx, unit: bihuan_domain::ids::UnitId) -> Result<Vec<store::StatisticsReport>> {
+        let mut tx = self.db.read().await?;
+        let u = bihuan_store::units::get(&mut tx, unit).await?.ok_or_else(|| DomainError::not_found("单位", "Unit"))?;
+        if let Some(a) = ctx.actor()
+            && !a.sees(&u.path)
+        {
+            return Err(DomainError::not_found("单位", "Unit"));
+        }
+        let rows = store::statistics_reports_of(&mut tx, unit.0).await?;
+        tx.commit().await?;
+        Ok(rows)
     }
 }

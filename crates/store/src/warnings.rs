@@ -343,7 +343,18 @@ fn where_clause(f: &WarningFilter, args: &mut Args) -> String {
     if let Some(s) = f.since {
         conds.push(format!("w.changed_at >= {}", args.push(P::Ts(Ts(s)))));
     }
-    let addressed = if f.addressed_to.is_empty() {
+    // Parameters are pushed only for the conditions used: PostgreSQL refuses
+    // a statement with parameters it does not mention.
+    let within = if f.only_addressed {
+        None
+    } else {
+        f.within.as_ref().map(|p| {
+            let (lo, hi) = subtree_range(p);
+            format!("(w.unit_path >= {} AND w.unit_path < {})", args.push(P::Text(lo)), args.push(P::Text(hi)))
+        })
+    };
+    let wants_addressed = f.only_addressed || within.is_some();
+    let addressed = if f.addressed_to.is_empty() || !wants_addressed {
         None
     } else {
         let pairs: Vec<String> = f
@@ -353,10 +364,6 @@ fn where_clause(f: &WarningFilter, args: &mut Args) -> String {
             .collect();
         Some(format!("EXISTS (SELECT 1 FROM warning_audience a WHERE a.warning_id = w.id AND ({}))", pairs.join(" OR ")))
     };
-    let within = f.within.as_ref().map(|p| {
-        let (lo, hi) = subtree_range(p);
-        format!("(w.unit_path >= {} AND w.unit_path < {})", args.push(P::Text(lo)), args.push(P::Text(hi)))
-    });
     match (f.only_addressed, within, addressed) {
         (true, _, Some(a)) => conds.push(a),
         (true, _, None) => conds.push("1 = 0".into()),

@@ -35,6 +35,7 @@ impl Modify for Security {
         ui_warnings::api_list, ui_warnings::api_stats, ui_warnings::api_get, ui_warnings::api_acknowledge,
         ui_warnings::api_rules, ui_warnings::api_put_rule, ui_warnings::api_run,
         ui_warnings::api_notifications, ui_warnings::api_unread, ui_warnings::api_read,
+        ui_warnings::api_statistics, ui_warnings::api_submit_statistics,
     ),
     modifiers(&Security),
     security(("bearer" = [])),

@@ -720,6 +720,10 @@ struct UnitPage {
     form_action: String,
     form_create: bool,
     errors: Vec<String>,
+    /// Enterprises: the statistics reports (统计分析表) received, and whether the user may record one.
+    statistics: Vec<(String, String, String)>,
+    can_report_statistics: bool,
+    statistics_due: Vec<(String, String)>,
 }
 
 async fn unit_view(s: &AppState, user: &PageUser, id: &str, form: Option<UnitForm>, errors: FormErrors, flash: Option<Flash>) -> Response {
@@ -751,7 +755,32 @@ async fn unit_view(s: &AppState, user: &PageUser, id: &str, form: Option<UnitFor
     let can_edit = authorize(actor, Permission::UpdateUnit(&unit.path)).allowed();
     let form = form.unwrap_or_else(|| UnitForm::from_unit(&unit));
     let status = errors.status;
+    let is_enterprise = unit.kind == bihuan_domain::unit::UnitKind::Enterprise;
+    let statistics = if is_enterprise {
+        s.svc.statistics_reports(&ctx, uid).await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let can_report_statistics = is_enterprise
+        && (matches!(actor.role, Role::Admin | Role::Office | Role::Locality | Role::Inspector) || (actor.role == Role::Enterprise && actor.unit_id == uid));
+    let sp = bihuan_domain::warning::StatisticsMissing::default();
+    let statistics_due = bihuan_domain::warning::Period::latest_due(s.svc.today(), &sp)
+        .into_iter()
+        .chain([bihuan_domain::warning::Period::Quarter(s.svc.today().year(), (u8::from(s.svc.today().month()) - 1) / 3 + 1)])
+        .filter(|p| !statistics.iter().any(|r| r.period == p.key()))
+        .map(|p| (p.key(), crate::i18n::trf(p.label_zh(), p.label_en())))
+        .collect();
+    let statistics = statistics
+        .iter()
+        .map(|r| {
+            let label = bihuan_domain::warning::Period::parse(&r.period).map(|p| crate::i18n::trf(p.label_zh(), p.label_en())).unwrap_or(r.period.clone());
+            (label, r.signed_by.clone(), format!("{} · {}", local_time(&r.submitted_at), r.submitted_by))
+        })
+        .collect();
     let page = UnitPage {
+        statistics,
+        can_report_statistics,
+        statistics_due,
         nav: nav(user),
         flash,
         csrf: user.0.csrf().to_string(),
@@ -785,8 +814,39 @@ fn ok_flash(text: &str) -> Option<Flash> {
     Some(Flash { kind: "ok", text: text.to_string() })
 }
 
+#[derive(Deserialize)]
+pub struct StatisticsForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    period: String,
+    #[serde(default)]
+    signed_by: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Records a received 统计分析表 for an enterprise.
+pub async fn unit_statistics(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Form(f): Form<StatisticsForm>) -> Response {
+    if let Err(e) = user.0.check_csrf(&f.csrf) {
+        return error_page(nav(&user), &e.0);
+    }
+    let Some(uid) = UnitId::parse(&id) else { return error_page(nav(&user), &DomainError::not_found("单位", "Unit")) };
+    match s.svc.submit_statistics_report(&user.0.ctx(), uid, &f.period, &f.signed_by, Some(&f.note)).await {
+        Ok(_) => Redirect::to(&format!("/units/{uid}?done=statistics")).into_response(),
+        Err(e) if matches!(e.code, ErrorCode::Validation | ErrorCode::Conflict) => {
+            let errors = FormErrors { messages: messages(&e), status: crate::error::status_of(e.code) };
+            unit_view(&s, &user, &id, None, errors, None).await
+        }
+        Err(e) => error_page(nav(&user), &e),
+    }
+}
+
 pub async fn unit_page(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> Response {
-    let flash = q.saved.and_then(|_| ok_flash(tr("已保存。", "Saved.")));
+    let flash = match q.done.as_deref() {
+        Some("statistics") => ok_flash(tr("统计分析表已登记。", "The statistics report is recorded.")),
+        _ => q.saved.and_then(|_| ok_flash(tr("已保存。", "Saved."))),
+    };
     unit_view(&s, &user, &id, None, FormErrors::none(), flash).await
 }
 

@@ -72,6 +72,8 @@ struct CockpitPage {
     up: Option<String>,
     today: String,
     tiles: Vec<Tile>,
+    /// Open warnings by level (红橙黄蓝), each linking to its list.
+    warning_tiles: Vec<(&'static str, &'static str, String, String)>,
     gauges: Vec<String>,
     by_area: Chart,
     by_unit: Chart,
@@ -220,6 +222,17 @@ pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<
         Tile { label: tr("重大隐患", "Major"), value: number(t.tally.major), href: links.list("level=major"), bad: false },
         Tile { label: tr("挂牌督办", "Listed"), value: number(t.tally.listed), href: links.list("listed=true"), bad: false },
     ];
+    let wq = bihuan_service::warning_views::WarningQuery { within: links.within.map(|u| u.0), ..Default::default() };
+    let warning_tiles = match s.svc.warning_counts(&ctx, &wq).await {
+        Ok(c) => c
+            .iter()
+            .map(|(l, n)| {
+                let within = links.within.map(|u| format!("&within={u}")).unwrap_or_default();
+                (l.as_str(), tr(l.label_zh(), l.label_en()), number(*n), format!("/warnings?level={}{within}", l.as_str()))
+            })
+            .collect(),
+        Err(e) => return error_page(nav(&user), &e),
+    };
     let gauge = |id: &str, caption: &'static str, rate: Option<Decimal>, desc: String| {
         svg::ring_gauge(&Gauge { rate, caption: caption.into(), href: Some(links.list("state=closed")), tone: rate_tone(rate), ..Gauge::new(id, caption, desc) })
     };
@@ -423,6 +436,7 @@ pub async fn cockpit(State(s): State<AppState>, user: PageUser, Query(q): Query<
         up,
         today: today.to_string(),
         tiles,
+        warning_tiles,
         gauges,
         by_area: Chart { title: area_title, svg: by_area_svg },
         by_unit: Chart { title: unit_title, svg: by_unit_svg },

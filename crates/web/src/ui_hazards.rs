@@ -518,6 +518,8 @@ struct HazardPage {
     sent_back: Option<EventRow>,
     /// The campaign area it was reported under, by name.
     area_name: Option<String>,
+    /// Its warnings not yet resolved.
+    warnings: Vec<crate::ui_warnings::Row>,
 }
 
 impl HazardPage {
@@ -685,7 +687,10 @@ async fn hazard_view(
         "" => h.responsible_unit.as_ref().unwrap_or(&h.unit).id.to_string(),
         chosen => chosen.to_string(),
     };
+    let wq = bihuan_service::warning_views::WarningQuery { hazard: Some(hid.0), ..Default::default() };
+    let warnings = s.svc.list_warnings(&user.0.ctx(), &wq, None, 20, crate::english()).await.unwrap_or_default();
     let page = HazardPage {
+        warnings: warnings.iter().map(crate::ui_warnings::row).collect(),
         nav: nav(user),
         flash,
         csrf: user.0.csrf().to_string(),

@@ -98,7 +98,7 @@ pub struct Row {
     pub first_seen: String,
 }
 
-fn row(w: &WarningView) -> Row {
+pub(crate) fn row(w: &WarningView) -> Row {
     Row {
         id: w.id.to_string(),
         level: w.level.as_str(),
@@ -675,4 +675,61 @@ pub struct ReadResult {
 #[utoipa::path(post, path = "/api/v1/notifications/read", tag = "warnings", request_body = ReadBody, responses((status = 200, body = ReadResult)))]
 pub async fn api_read(State(s): State<AppState>, me: CurrentUser, Json(b): Json<ReadBody>) -> ApiResult<Json<ReadResult>> {
     Ok(Json(ReadResult { marked: s.svc.mark_notifications_read(&me.ctx(), b.ids.as_deref()).await? }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StatisticsReportBody {
+    pub id: Uuid,
+    pub unit_id: Uuid,
+    /// `2021Q1` or `2021`.
+    pub period: String,
+    pub signed_by: String,
+    pub note: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub submitted_at: OffsetDateTime,
+    pub submitted_by: String,
+}
+
+fn statistics_body(r: bihuan_store::warnings::StatisticsReport) -> StatisticsReportBody {
+    StatisticsReportBody {
+        id: r.id,
+        unit_id: r.unit_id,
+        period: r.period,
+        signed_by: r.signed_by,
+        note: r.note,
+        submitted_at: r.submitted_at,
+        submitted_by: r.submitted_by,
+    }
+}
+
+fn unit_id(id: &str) -> Result<bihuan_domain::ids::UnitId, DomainError> {
+    bihuan_domain::ids::UnitId::parse(id).ok_or_else(|| DomainError::not_found("单位", "Unit"))
+}
+
+/// The 隐患排查治理统计分析表 a unit has submitted (16号令 Art. 14).
+#[utoipa::path(get, path = "/api/v1/units/{id}/statistics-reports", tag = "warnings", responses((status = 200, body = Vec<StatisticsReportBody>)))]
+pub async fn api_statistics(State(s): State<AppState>, me: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Vec<StatisticsReportBody>>> {
+    Ok(Json(s.svc.statistics_reports(&me.ctx(), unit_id(&id)?).await?.into_iter().map(statistics_body).collect()))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct StatisticsSubmit {
+    /// `2021Q1` or `2021`.
+    pub period: String,
+    pub signed_by: String,
+    pub note: Option<String>,
+}
+
+/// Record a statistics report: the enterprise for itself; its village, grid, the office or an administrator on its behalf.
+#[utoipa::path(post, path = "/api/v1/units/{id}/statistics-reports", tag = "warnings", request_body = StatisticsSubmit,
+    responses((status = 200, body = StatisticsReportBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn api_submit_statistics(
+    State(s): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<String>,
+    Json(b): Json<StatisticsSubmit>,
+) -> ApiResult<Json<StatisticsReportBody>> {
+    let r = s.svc.submit_statistics_report(&me.ctx(), unit_id(&id)?, &b.period, &b.signed_by, b.note.as_deref()).await?;
+    Ok(Json(statistics_body(r)))
 }

@@ -95,6 +95,8 @@ struct WorkbenchPage {
     own_measures: i64,
     own_measure_rows: Vec<MeasureRow>,
     own_measures_href: String,
+    warnings: Vec<crate::ui_warnings::Row>,
+    warning_total: i64,
 }
 
 /// The words and the list link of a queue.
@@ -168,6 +170,14 @@ pub async fn workbench(State(s): State<AppState>, user: PageUser) -> Response {
         Err(e) => return error_page(nav(&user), &e),
     };
     let overdue = wb.queues.iter().find(|q| q.queue == Queue::Overdue).map(|q| q.total).unwrap_or(0);
+    let mine = bihuan_service::warning_views::WarningQuery { mine: true, ..Default::default() };
+    let (warnings, warning_total) = match (
+        s.svc.list_warnings(&ctx, &mine, None, bihuan_service::workbench::QUEUE_ITEMS, crate::english()).await,
+        s.svc.warning_counts(&ctx, &mine).await,
+    ) {
+        (Ok(list), Ok(counts)) => (list.iter().map(crate::ui_warnings::row).collect(), counts.values().sum()),
+        (Err(e), _) | (_, Err(e)) => return error_page(nav(&user), &e),
+    };
     let queues = wb
         .queues
         .iter()
@@ -199,5 +209,7 @@ pub async fn workbench(State(s): State<AppState>, user: PageUser) -> Response {
         own_measures: wb.own_measures,
         own_measure_rows: wb.own_measure_items.iter().map(MeasureRow::of).collect(),
         own_measures_href: format!("/measures?unit_id={}&state=planned,in_progress&sort=deadline", actor.unit_id),
+        warnings,
+        warning_total,
     })
 }

@@ -105,6 +105,9 @@ const ACK_WARNING: [&str; 8] = ["YYY", "YYN", "YFN", "YFN", "YFN", "YFN", "FFN",
 /// Changing the rules: administrators and the office of a top-level jurisdiction.
 const MANAGE_RULES: [&str; 8] = ["Y", "Y", "F", "F", "F", "F", "F", "F"];
 const OWN_ONLY: [&str; 8] = ["YN"; 8];
+/// Recording a statistics report for the unit: only enterprises report (V for
+/// other units); the enterprise itself, or its village, grid, the office.
+const STATISTICS: [&str; 8] = ["VVVVV", "VVVVN", "FFNNN", "VVNNN", "VYNNN", "YFNNN", "FFNNN", "FFFFN"];
 
 fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
     use Target::*;
@@ -159,6 +162,9 @@ fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
         (Method::GET, "/api/v1/measures/{id}", Measures, READ_MEASURE),
         (Method::PATCH, "/api/v1/measures/{id}", Measures, EDIT_MEASURE),
         (Method::POST, "/api/v1/measures/{id}/actions", Measures, PROGRESS_MEASURE),
+        (Method::GET, "/api/v1/units/{id}/statistics-reports", Units, READ),
+        (Method::POST, "/api/v1/units/{id}/statistics-reports", Units, STATISTICS),
+        (Method::POST, "/units/{id}/statistics", Units, STATISTICS),
         (Method::GET, "/api/v1/warnings", None, ALL_Y),
         (Method::GET, "/api/v1/warnings/stats", None, ALL_Y),
         (Method::GET, "/api/v1/warnings/{id}", Warnings, READ_MEASURE),
@@ -416,6 +422,14 @@ async fn call(app: &TestApp, w: &World, who: &Person, method: &Method, route: &s
                 let v = rule.version.to_string();
                 app.form(&path, sess, &[("enabled", "on"), ("params", "{\"working_days\": 3}"), ("version", &v)]).await
             }
+        }
+        ("POST", "/api/v1/units/{id}/statistics-reports") => {
+            let period = format!("{}", 2000 + SEQ.fetch_add(1, Ordering::Relaxed) % 7000);
+            app.api(m, &path, cred, Some(json!({"period": period, "signed_by": "张三"}))).await
+        }
+        ("POST", "/units/{id}/statistics") => {
+            let period = format!("{}", 2000 + SEQ.fetch_add(1, Ordering::Relaxed) % 7000);
+            app.form(&path, sess, &[("period", &period), ("signed_by", "张三")]).await
         }
         ("POST", "/api/v1/warnings/{id}/acknowledge") => app.api(m, &path, cred, Some(json!({"comment": "已安排整改"}))).await,
         ("POST", "/warnings/{id}/acknowledge") => app.form(&path, sess, &[("comment", "已安排整改")]).await,

@@ -109,6 +109,8 @@ async fn workbench(app: TestApp) {
     // an extension request waits for the office.
     act(&boss, &ids[0], json!({"action": "request_extension", "requested_deadline": "2021-05-31", "reason": "等待采购"})).await;
     app.clock.advance(time::Duration::days(10));
+    // The morning's warnings: the overdue hazard reaches the enterprise (and, as its assigning unit, the office later).
+    app.svc.evaluate_warnings(&bihuan_service::Ctx::system("t"), None, &Default::default()).await.unwrap();
     let office = app.login("w-office", PASSWORD).await;
     let leader = app.login("w-leader", PASSWORD).await;
     let qs = queues(&page_in(&app, "/", &office, "zh-CN").await);
@@ -120,8 +122,13 @@ async fn workbench(app: TestApp) {
     let gq = queues(&page_in(&app, "/", &inspector, "zh-CN").await);
     assert_eq!(count_of(&gq, "extensions"), 0, "{gq:?}");
     counts_match_lists(&app, &inspector, &gq).await;
+    let boss = app.login("w-firm", PASSWORD).await;
+    let bq = queues(&page_in(&app, "/", &boss, "zh-CN").await);
+    assert!(count_of(&bq, "warnings") >= 1, "the overdue hazard's warning reaches the enterprise: {bq:?}");
+    counts_match_lists(&app, &boss, &bq).await;
     let lq = queues(&page_in(&app, "/", &leader, "zh-CN").await);
-    assert_eq!(lq.iter().map(|q| q.0.as_str()).collect::<Vec<_>>(), ["overdue", "listed", "measures"], "a leader acts on nothing; sees what is late");
+    assert_eq!(lq.iter().map(|q| q.0.as_str()).collect::<Vec<_>>(), ["warnings", "overdue", "listed", "measures"], "a leader acts on nothing; sees what is late");
+    counts_match_lists(&app, &leader, &lq).await;
     assert_eq!(count_of(&lq, "overdue"), 1);
 
     // The page's assign form can name another responsible unit (one above
@@ -176,6 +183,11 @@ async fn workbench(app: TestApp) {
         assert!(en.contains(want), "English workbench shows {want}");
     }
     let mut rest = en.clone();
+    // Warning subjects are data too (indicator names from the campaign plan, hazard names).
+    let mine = app.get("/api/v1/warnings?mine=1", Cred::Session(&office)).await.json();
+    for w in mine["items"].as_array().unwrap() {
+        rest = rest.replace(w["label"].as_str().unwrap(), "");
+    }
     for data in ["一号仓库灭火器过期", "配电箱未上锁", "叉车司机无证上岗", "反应釜温度联锁旁路", "建立隐患整改月报制度", "上海工作台机械有限公司", "镇安全生产专项整治三年行动领导小组办公室", "测试w-office", "中文"] {
         rest = rest.replace(data, "");
     }
