@@ -34,7 +34,11 @@ struct FileConfig {
     scheduler_tick_seconds: Option<u64>,
     warnings_daily_at: Option<String>,
     warnings_watch_minutes: Option<u8>,
+    warnings_digest_at: Option<String>,
     lease_seconds: Option<i64>,
+    public_url: Option<String>,
+    allowed_webhook_hosts: Option<Vec<String>>,
+    smtp: Option<bihuan_notify::SmtpConfig>,
 }
 
 #[derive(Serialize)]
@@ -62,6 +66,15 @@ pub struct Config {
     pub warnings_watch_minutes: u8,
     /// How long a job lease lasts without renewal.
     pub lease_seconds: i64,
+    /// The daily digest to outside channels, Beijing time (HH:MM).
+    pub warnings_digest_at: String,
+    /// Where users reach Bihuan (for links in robot messages and e-mail).
+    pub public_url: Option<String>,
+    /// Hosts a robot or webhook channel may point at.
+    pub allowed_webhook_hosts: Vec<String>,
+    /// The mail server for e-mail channels ([smtp] in bihuan.toml; the password also from BIHUAN_SMTP_PASSWORD).
+    #[serde(skip)]
+    pub smtp: Option<bihuan_notify::SmtpConfig>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -98,6 +111,22 @@ impl Config {
             warnings_daily_at: env("BIHUAN_WARNINGS_DAILY_AT").or(file.warnings_daily_at).unwrap_or_else(|| "07:30".into()),
             warnings_watch_minutes: env_parse("BIHUAN_WARNINGS_WATCH_MINUTES")?.or(file.warnings_watch_minutes).unwrap_or(2),
             lease_seconds: env_parse("BIHUAN_LEASE_SECONDS")?.or(file.lease_seconds).unwrap_or(120),
+            warnings_digest_at: env("BIHUAN_WARNINGS_DIGEST_AT").or(file.warnings_digest_at).unwrap_or_else(|| "08:30".into()),
+            public_url: env("BIHUAN_PUBLIC_URL").or(file.public_url),
+            allowed_webhook_hosts: env("BIHUAN_ALLOWED_WEBHOOK_HOSTS")
+                .map(|v| v.split(',').map(|h| h.trim().to_string()).filter(|h| !h.is_empty()).collect())
+                .or(file.allowed_webhook_hosts)
+                .unwrap_or_else(|| bihuan_notify::DEFAULT_ALLOWED_HOSTS.iter().map(|h| h.to_string()).collect()),
+            smtp: match file.smtp {
+                Some(mut s) => {
+                    if let Some(p) = env("BIHUAN_SMTP_PASSWORD") {
+                        s.password = Some(p);
+                    }
+                    s.validate().map_err(|e| anyhow::anyhow!("[smtp]: {}", e.en()))?;
+                    Some(s)
+                }
+                None => None,
+            },
             data_dir,
         };
         if c.session_idle_minutes < 1 || c.session_max_hours < 1 {
@@ -121,7 +150,13 @@ impl Config {
             .and_then(|(h, m)| Some((h.trim().parse::<u8>().ok()?, m.trim().parse::<u8>().ok()?)))
             .with_context(|| format!("warnings_daily_at = {:?} is not HH:MM", self.warnings_daily_at))?;
         let daily_at = time::Time::from_hms(h, m, 0).with_context(|| format!("warnings_daily_at = {:?} is not a time", self.warnings_daily_at))?;
+        let digest_at = self
+            .warnings_digest_at
+            .split_once(':')
+            .and_then(|(h, m)| time::Time::from_hms(h.trim().parse().ok()?, m.trim().parse().ok()?, 0).ok())
+            .with_context(|| format!("warnings_digest_at = {:?} is not HH:MM", self.warnings_digest_at))?;
         Ok(bihuan_service::jobs::Schedule {
+            digest_at,
             daily_at,
             watch_minutes: self.warnings_watch_minutes,
             lease: time::Duration::seconds(self.lease_seconds),

@@ -233,6 +233,9 @@ impl Clock for SystemClock {
     }
 }
 
+/// How often each server looks for deliveries to send.
+const DELIVERY_TICK_SECONDS: u64 = 5;
+
 /// The system clock moved by a fixed offset (simulation only).
 struct OffsetClock(time::Duration);
 impl Clock for OffsetClock {
@@ -267,6 +270,8 @@ fn node_name() -> String {
 
 #[tokio::main]
 async fn main() {
+    // One TLS crypto provider (ring) for the robot, webhook and mail clients.
+    bihuan_notify::install_crypto_provider();
     let cli = Cli::parse();
     if let Err(e) = run(cli).await {
         if let Some(invalid) = e.downcast_ref::<ops::InvalidRows>() {
@@ -293,6 +298,12 @@ async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<Servi
         session_max: time::Duration::hours(config.session_max_hours),
         files_dir: config.files_dir.clone(),
         max_upload_bytes: config.max_upload_mb * 1024 * 1024,
+        notify: bihuan_service::NotifySettings {
+            public_url: config.public_url.clone(),
+            allowed_hosts: config.allowed_webhook_hosts.clone(),
+            smtp: config.smtp.clone(),
+            ..Default::default()
+        },
         ..Settings::default()
     };
     Ok(Service::new(db, clock, settings))
@@ -627,6 +638,20 @@ async fn serve(config: Config, demo: bool, offset: Option<time::Duration>) -> Re
             }
         })
     });
+    // Every server sends what is due; each delivery is claimed by one of them.
+    let worker = {
+        let (svc, node) = (svc.clone(), node.clone());
+        tokio::spawn(async move {
+            loop {
+                match svc.deliver_due(&node).await {
+                    Ok(r) if r.sent + r.retried + r.failed > 0 => tracing::info!(sent = r.sent, retried = r.retried, failed = r.failed, "deliveries"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "delivery worker"),
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(DELIVERY_TICK_SECONDS)).await;
+            }
+        })
+    };
     let state = bihuan_web::AppState {
         svc: svc.clone(),
         config: Arc::new(bihuan_web::WebConfig { secure_cookies: config.secure_cookies, clock_offset: offset }),
@@ -638,6 +663,7 @@ async fn serve(config: Config, demo: bool, offset: Option<time::Duration>) -> Re
     if let Some(s) = scheduler {
         s.abort();
     }
+    worker.abort();
     svc.release_leases(&node).await?;
     Ok(())
 }

@@ -13,6 +13,8 @@ use uuid::Uuid;
 
 pub const DAILY: &str = "warnings.daily";
 pub const WATCH: &str = "warnings.watch";
+/// The daily digest to outside channels.
+pub const DIGEST: &str = "notify.digest";
 
 /// When the jobs run.
 #[derive(Clone, Debug)]
@@ -23,11 +25,18 @@ pub struct Schedule {
     pub watch_minutes: u8,
     /// How long a claimed lease lasts without renewal.
     pub lease: time::Duration,
+    /// The daily digest to outside channels, Beijing time.
+    pub digest_at: Time,
 }
 
 impl Default for Schedule {
     fn default() -> Self {
-        Schedule { daily_at: Time::from_hms(7, 30, 0).unwrap_or(Time::MIDNIGHT), watch_minutes: 2, lease: time::Duration::seconds(120) }
+        Schedule {
+            daily_at: Time::from_hms(7, 30, 0).unwrap_or(Time::MIDNIGHT),
+            watch_minutes: 2,
+            lease: time::Duration::seconds(120),
+            digest_at: Time::from_hms(8, 30, 0).unwrap_or(Time::MIDNIGHT),
+        }
     }
 }
 
@@ -70,6 +79,8 @@ impl Service {
             let opts = RunOptions { trigger: "schedule".into(), watch: true, ..RunOptions::default() };
             out.push(self.run_job(WATCH, node, &slot, false, schedule, &opts).await?);
         }
+        let digest = daily_slot(now, schedule.digest_at).to_string();
+        out.push(self.run_job(DIGEST, node, &digest, false, schedule, &RunOptions { trigger: "schedule".into(), ..RunOptions::default() }).await?);
         Ok(out)
     }
 
@@ -117,7 +128,22 @@ impl Service {
 
         let fence = Fence { job: job.into(), holder: node.into(), run_id, lease: schedule.lease };
         let ctx = Ctx::system(&format!("scheduler:{node}"));
-        let result = self.evaluate_warnings(&ctx, Some(&fence), opts).await;
+        let result = if job == DIGEST {
+            match self.send_digests(&ctx).await {
+                Ok(n) => Ok(RunReport {
+                    run_id,
+                    today: self.today(),
+                    counts: Default::default(),
+                    notifications: 0,
+                    summaries: 0,
+                    deliveries: n,
+                    dry_run: false,
+                }),
+                Err(e) => Err(e),
+            }
+        } else {
+            self.evaluate_warnings(&ctx, Some(&fence), opts).await
+        };
         let mut tx = self.db.begin().await?;
         let finished = self.now();
         match &result {
@@ -142,7 +168,7 @@ impl Service {
     /// Gives up every lease this node holds (on shutdown), so another server takes over at once.
     pub async fn release_leases(&self, node: &str) -> Result<()> {
         let mut tx = self.db.begin().await?;
-        for job in [DAILY, WATCH] {
+        for job in [DAILY, WATCH, DIGEST] {
             if let Some(l) = jobs::get(&mut tx, job).await?
                 && l.holder.as_deref() == Some(node)
                 && let Some(run) = l.run_id

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod bootstrap;
 pub mod calendar;
 pub mod campaigns;
+pub mod channels;
 pub mod attachments;
 pub mod hazards;
 pub mod idempotency;
@@ -51,6 +52,36 @@ pub struct Settings {
     /// Hazards read per page of a ledger export ([`ledger::EXPORT_BATCH`]);
     /// tests make it small to cross page boundaries.
     pub export_page_size: i64,
+    /// Outside channels: robots, webhooks, e-mail.
+    pub notify: NotifySettings,
+}
+
+/// How Bihuan reaches people outside the application.
+#[derive(Clone, Debug)]
+pub struct NotifySettings {
+    /// The address users reach Bihuan at (`https://bihuan.example`), for links in messages; without
+    /// it messages carry the path only.
+    pub public_url: Option<String>,
+    /// Hosts a robot or webhook channel may point at (WeCom and DingTalk by default).
+    pub allowed_hosts: Vec<String>,
+    /// Total time allowed for one send.
+    pub timeout: std::time::Duration,
+    /// Attempts before a delivery is given up (about 22 hours at the default 8).
+    pub max_attempts: u32,
+    /// The mail server; without it e-mail channels cannot be created.
+    pub smtp: Option<bihuan_notify::SmtpConfig>,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        NotifySettings {
+            public_url: None,
+            allowed_hosts: bihuan_notify::DEFAULT_ALLOWED_HOSTS.iter().map(|h| h.to_string()).collect(),
+            timeout: std::time::Duration::from_secs(15),
+            max_attempts: bihuan_notify::DEFAULT_MAX_ATTEMPTS,
+            smtp: None,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -65,6 +96,7 @@ impl Default for Settings {
             files_dir: std::env::temp_dir().join("bihuan-files"),
             max_upload_bytes: 10 * 1024 * 1024,
             export_page_size: ledger::EXPORT_BATCH,
+            notify: NotifySettings::default(),
         }
     }
 }

@@ -82,6 +82,8 @@ pub struct RunReport {
     pub notifications: u64,
     /// Summaries written instead, to users who would have had too many.
     pub summaries: u64,
+    /// Messages queued for outside channels (robots, webhooks, e-mail).
+    pub deliveries: u64,
     pub dry_run: bool,
 }
 
@@ -275,6 +277,8 @@ impl ChangeKind {
 }
 
 struct Change {
+    /// Its place in the run's list of changes.
+    index: usize,
     rule: RuleCode,
     kind: ChangeKind,
     old: Option<WarningRow>,
@@ -320,6 +324,7 @@ impl Service {
         let rule_rows = store::rules(&mut tx).await?;
         let world = World::load(&mut tx).await?;
         let cal = self.work_calendar(&mut tx).await?;
+        let routes = self.routes(&mut tx).await?;
         tx.commit().await?;
 
         let mut counts: BTreeMap<String, RuleCounts> = BTreeMap::new();
@@ -361,6 +366,9 @@ impl Service {
             }
             changes.extend(planned);
         }
+        for (i, ch) in changes.iter_mut().enumerate() {
+            ch.index = i;
+        }
 
         // Who hears of what: one message per change and user, unless a user
         // would get more than FLOOD_LIMIT (or the rule's first run is quiet):
@@ -379,6 +387,7 @@ impl Service {
                 }
             }
         }
+        let channel_plan = plan_channels(&changes, &per_user, &routes, &world, &quiet_rules);
         let mut summaries: Vec<(UserInfo, Vec<usize>)> = Vec::new();
         for (_, (user, idx)) in per_user {
             let (quiet, loud): (Vec<usize>, Vec<usize>) =
@@ -394,12 +403,14 @@ impl Service {
             }
         }
 
-        let mut report = RunReport { run_id, today, counts, notifications: 0, summaries: 0, dry_run: opts.dry_run };
+        let mut report = RunReport { run_id, today, counts, notifications: 0, summaries: 0, deliveries: 0, dry_run: opts.dry_run };
         if opts.dry_run {
             report.notifications = changes.iter().map(|c| c.notify.len() as u64).sum();
             report.summaries = summaries.len() as u64;
+            report.deliveries = channel_plan.direct.values().map(|v| v.len() as u64).sum::<u64>() + channel_plan.summaries.len() as u64;
             return Ok(report);
         }
+        let route_by_id: HashMap<Uuid, &crate::channels::Route> = routes.iter().map(|r| (r.row.id, r)).collect();
 
         let now = self.now();
         for batch in changes.chunks(BATCH) {
@@ -428,6 +439,18 @@ impl Service {
                         report.notifications += 1;
                     }
                 }
+                let index = ch.index;
+                for channel in channel_plan.direct.get(&index).into_iter().flatten() {
+                    let Some(r) = route_by_id.get(channel) else { continue };
+                    let msg = self.channel_message(ch, today);
+                    let d = self.delivery_for(&r.row, format!("ev:{}:{channel}", ch.event_id), "event", Some(ch.event_id), &msg, now);
+                    if bihuan_store::channels::insert_delivery(&mut tx, &d).await? {
+                        report.deliveries += 1;
+                    }
+                }
+                for channel in channel_plan.digest.get(&index).into_iter().flatten() {
+                    bihuan_store::channels::add_digest_item(&mut tx, *channel, ch.event_id, now).await?;
+                }
             }
             let first = batch.first().map(|c| c.new.subject_key.clone());
             let last = batch.last().map(|c| c.new.subject_key.clone());
@@ -444,6 +467,14 @@ impl Service {
             let n = summary_notification(run_id, user, idx.iter().filter_map(|i| changes.get(*i)), now);
             if bihuan_store::notify::insert(&mut tx, &n).await? {
                 report.summaries += 1;
+            }
+        }
+        for (channel, idx) in &channel_plan.summaries {
+            let Some(r) = route_by_id.get(channel) else { continue };
+            let msg = channel_summary(idx.iter().filter_map(|i| changes.get(*i)), self.link("/warnings"));
+            let d = self.delivery_for(&r.row, format!("sum:{run_id}:{channel}"), "summary", None, &msg, now);
+            if bihuan_store::channels::insert_delivery(&mut tx, &d).await? {
+                report.deliveries += 1;
             }
         }
         for code in &backfilled {
@@ -818,7 +849,7 @@ async fn plan_rule(
                 }
             }
         };
-        out.push(Change { rule: code, kind, old, new, audience, event_id: Uuid::now_v7(), notify: Vec::new() });
+        out.push(Change { index: 0, rule: code, kind, old, new, audience, event_id: Uuid::now_v7(), notify: Vec::new() });
     }
     // Active warnings nobody found today: their condition has ended.
     let mut ended: Vec<WarningRow> = active.into_values().collect();
@@ -837,7 +868,16 @@ async fn plan_rule(
         new.resolution = Some(resolution.as_str().to_string());
         new.changed_at = now;
         new.version = o.version + 1;
-        out.push(Change { rule: code, kind: ChangeKind::Resolved, old: Some(o), new, audience: Vec::new(), event_id: Uuid::now_v7(), notify: Vec::new() });
+        out.push(Change {
+            index: 0,
+            rule: code,
+            kind: ChangeKind::Resolved,
+            old: Some(o),
+            new,
+            audience: Vec::new(),
+            event_id: Uuid::now_v7(),
+            notify: Vec::new(),
+        });
     }
     Ok(out)
 }
@@ -925,5 +965,129 @@ fn summary_notification<'a>(run_id: Uuid, user: &UserInfo, changes: impl Iterato
         circular_id: None,
         created_at: now,
         read_at: None,
+    }
+}
+
+/// Which outside channels hear of which changes: at once (`direct`), in the
+/// next digest (`digest`), or, past the flood limit or on a rule's quiet
+/// first run, in one summary per channel (`summaries`).
+#[derive(Default)]
+struct ChannelPlan {
+    direct: HashMap<usize, Vec<Uuid>>,
+    digest: HashMap<usize, Vec<Uuid>>,
+    summaries: Vec<(Uuid, Vec<usize>)>,
+}
+
+fn plan_channels(
+    changes: &[Change],
+    per_user: &HashMap<Uuid, (UserInfo, Vec<usize>)>,
+    routes: &[crate::channels::Route],
+    w: &World,
+    quiet_rules: &HashSet<RuleCode>,
+) -> ChannelPlan {
+    let mut plan = ChannelPlan::default();
+    if routes.is_empty() {
+        return plan;
+    }
+    let mut users_of: HashMap<usize, HashSet<Uuid>> = HashMap::new();
+    for (user, (_, idx)) in per_user {
+        for i in idx {
+            users_of.entry(*i).or_default().insert(*user);
+        }
+    }
+    let mut immediate: BTreeMap<Uuid, Vec<usize>> = BTreeMap::new();
+    for (i, ch) in changes.iter().enumerate() {
+        if !ch.kind.notifies() {
+            continue;
+        }
+        let level = WarningLevel::parse(&ch.new.level).unwrap_or(WarningLevel::Blue);
+        let wpath = UnitPath::from_stored(ch.new.unit_path.clone());
+        let reached: Vec<&AudienceRow> = ch.audience.iter().filter(|a| a.from_step <= ch.new.step).collect();
+        for r in routes {
+            let matches = match (r.row.user_id, r.row.unit_id, &r.unit_path) {
+                (Some(u), _, _) => users_of.get(&i).is_some_and(|s| s.contains(&u)),
+                (None, Some(_), Some(path)) if r.row.scope == "subtree" => wpath.is_within(path),
+                (None, Some(unit), Some(path)) => reached.iter().any(|a| {
+                    (a.role.is_empty() && a.unit_id == unit)
+                        || (!a.role.is_empty()
+                            && w.jurisdiction(path) == Some(a.unit_id)
+                            && w.units.get(&unit).is_some_and(|u| matches!(u.kind, UnitKind::Office | UnitKind::Government)))
+                }),
+                _ => false,
+            };
+            if !matches {
+                continue;
+            }
+            match r.decide(ch.rule, level) {
+                None => {}
+                Some(true) => immediate.entry(r.row.id).or_default().push(i),
+                Some(false) => plan.digest.entry(i).or_default().push(r.row.id),
+            }
+        }
+    }
+    for (channel, idx) in immediate {
+        let quiet = idx.iter().any(|i| changes.get(*i).is_some_and(|c| quiet_rules.contains(&c.rule)));
+        if quiet || idx.len() > crate::channels::CHANNEL_FLOOD_LIMIT {
+            plan.summaries.push((channel, idx));
+        } else {
+            for i in idx {
+                plan.direct.entry(i).or_default().push(channel);
+            }
+        }
+    }
+    plan
+}
+
+impl Service {
+    /// The message an outside channel gets for one change (in Chinese: group robots are shared).
+    fn channel_message(&self, ch: &Change, today: Date) -> bihuan_notify::Message {
+        let facts: Value = serde_json::from_str(&ch.new.facts_json).unwrap_or(Value::Null);
+        let mut lines = vec![format!("对象：{}", ch.new.label), rules::describe(ch.rule, &facts, today, false)];
+        if ch.kind == ChangeKind::Escalated {
+            lines.push(format!("已升级至第 {} 级", ch.new.step));
+        }
+        if ch.kind == ChangeKind::Reopened {
+            lines.push("条件再次出现".into());
+        }
+        let event = match ch.kind {
+            ChangeKind::Opened => "warning.opened",
+            ChangeKind::Reopened => "warning.reopened",
+            ChangeKind::Escalated => "warning.escalated",
+            _ => "warning.level_raised",
+        };
+        bihuan_notify::Message {
+            title: ch.rule.label_zh().to_string(),
+            level: crate::channels::level_of(&ch.new.level),
+            lines,
+            link: Some(self.link(&format!("/warnings/{}", ch.new.id))),
+            event: event.into(),
+            data: json!({ "warning": {
+                "id": ch.new.id, "rule": ch.rule.as_str(), "rule_name": ch.rule.label_zh(), "level": ch.new.level, "step": ch.new.step,
+                "state": ch.new.state, "subject": { "kind": ch.new.subject_kind, "id": ch.new.subject_id, "label": ch.new.label },
+                "unit_id": ch.new.unit_id, "facts": facts,
+            }}),
+        }
+    }
+}
+
+fn channel_summary<'a>(changes: impl Iterator<Item = &'a Change>, link: String) -> bihuan_notify::Message {
+    let mut by: BTreeMap<(i64, &str, &str), u64> = BTreeMap::new();
+    let mut worst = WarningLevel::Blue;
+    let mut total = 0;
+    for ch in changes {
+        let level = WarningLevel::parse(&ch.new.level).unwrap_or(WarningLevel::Blue);
+        if level.rank() < worst.rank() {
+            worst = level;
+        }
+        *by.entry((level.rank(), level.label_zh(), ch.rule.label_zh())).or_default() += 1;
+        total += 1;
+    }
+    bihuan_notify::Message {
+        title: format!("新增或升级预警 {total} 条"),
+        level: crate::channels::level_of(worst.as_str()),
+        lines: by.iter().map(|((_, l, r), n)| format!("{l} · {r}：{n} 条")).collect(),
+        link: Some(link),
+        event: "summary".into(),
+        data: json!({ "count": total }),
     }
 }

@@ -5,6 +5,7 @@
 
 mod attachments;
 mod campaigns;
+mod channels;
 mod hazards;
 mod idempotency;
 mod ledger;
