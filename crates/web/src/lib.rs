@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod ui;
 pub mod ui_hazards;
 pub mod ui_cockpit;
+pub mod ui_channels;
 pub mod ui_measures;
 pub mod ui_warnings;
 pub mod ui_work;
@@ -180,6 +181,18 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(M::POST, "/units/{id}/statistics", User, post(ui::unit_statistics)),
         r(M::GET, "/api/v1/units/{id}/statistics-reports", User, get(ui_warnings::api_statistics)),
         r(M::POST, "/api/v1/units/{id}/statistics-reports", User, post(ui_warnings::api_submit_statistics)),
+        r(M::GET, "/api/v1/channels", User, get(ui_channels::api_channels)),
+        r(M::POST, "/api/v1/channels", User, post(ui_channels::api_create_channel)),
+        r(M::PATCH, "/api/v1/channels/{id}", User, patch(ui_channels::api_update_channel)),
+        r(M::POST, "/api/v1/channels/{id}/test", User, post(ui_channels::api_test_channel)),
+        r(M::GET, "/api/v1/deliveries", User, get(ui_channels::api_deliveries)),
+        r(M::POST, "/api/v1/deliveries/{id}/retry", User, post(ui_channels::api_retry_delivery)),
+        r(M::GET, "/channels", User, get(ui_channels::channels_page)),
+        r(M::POST, "/channels", User, post(ui_channels::channel_create)),
+        r(M::POST, "/channels/{id}", User, post(ui_channels::channel_update)),
+        r(M::POST, "/channels/{id}/test", User, post(ui_channels::channel_test)),
+        r(M::GET, "/deliveries", User, get(ui_channels::deliveries_page)),
+        r(M::POST, "/deliveries/{id}/retry", User, post(ui_channels::delivery_retry)),
         r(M::GET, "/warnings", User, get(ui_warnings::warnings_page)),
         r(M::GET, "/warnings/rules", User, get(ui_warnings::rules_page)),
         r(M::POST, "/warnings/rules/{code}", User, post(ui_warnings::rule_save)),

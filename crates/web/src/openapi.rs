@@ -1,6 +1,6 @@
 //! The OpenAPI document, served at `/api/v1/openapi.json`.
 
-use crate::{api, api_documents, api_hazards, api_measures, ui_warnings};
+use crate::{api, api_documents, api_hazards, api_measures, ui_channels, ui_warnings};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -36,6 +36,8 @@ impl Modify for Security {
         ui_warnings::api_rules, ui_warnings::api_put_rule, ui_warnings::api_run,
         ui_warnings::api_notifications, ui_warnings::api_unread, ui_warnings::api_read,
         ui_warnings::api_statistics, ui_warnings::api_submit_statistics,
+        ui_channels::api_channels, ui_channels::api_create_channel, ui_channels::api_update_channel, ui_channels::api_test_channel,
+        ui_channels::api_deliveries, ui_channels::api_retry_delivery,
     ),
     modifiers(&Security),
     security(("bearer" = [])),

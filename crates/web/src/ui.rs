@@ -71,7 +71,7 @@ fn section_of(path: &str) -> &'static str {
         "users" => "users",
         "audit" => "audit",
         "account" => "account",
-        "warnings" => "warnings",
+        "warnings" | "channels" | "deliveries" => "warnings",
         "inbox" => "inbox",
         _ => "",
     }

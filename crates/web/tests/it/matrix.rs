@@ -40,6 +40,10 @@ enum Target {
     Warnings,
     /// A notification of the role's own, and one of another user.
     Notifications,
+    /// A channel of the role's own unit, its child unit and the unrelated unit.
+    Channels,
+    /// A failed delivery of such channels.
+    Deliveries,
 }
 
 /// A 1×1 PNG.
@@ -105,6 +109,9 @@ const ACK_WARNING: [&str; 8] = ["YYY", "YYN", "YFN", "YFN", "YFN", "YFN", "FFN",
 /// Changing the rules: administrators and the office of a top-level jurisdiction.
 const MANAGE_RULES: [&str; 8] = ["Y", "Y", "F", "F", "F", "F", "F", "F"];
 const OWN_ONLY: [&str; 8] = ["YN"; 8];
+/// A unit's channels are managed by whoever may change its contact details;
+/// to anyone else they do not exist.
+const CHANNEL: [&str; 8] = ["YYY", "YYN", "YYN", "YYN", "YYN", "YYN", "NNN", "NNN"];
 /// Recording a statistics report for the unit: only enterprises report (V for
 /// other units); the enterprise itself, or its village, grid, the office.
 const STATISTICS: [&str; 8] = ["VVVVV", "VVVVN", "FFNNN", "VVNNN", "VYNNN", "YFNNN", "FFNNN", "FFFFN"];
@@ -165,6 +172,18 @@ fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
         (Method::GET, "/api/v1/units/{id}/statistics-reports", Units, READ),
         (Method::POST, "/api/v1/units/{id}/statistics-reports", Units, STATISTICS),
         (Method::POST, "/units/{id}/statistics", Units, STATISTICS),
+        (Method::GET, "/api/v1/channels", None, ALL_Y),
+        (Method::POST, "/api/v1/channels", Units, UPDATE_UNIT),
+        (Method::PATCH, "/api/v1/channels/{id}", Channels, CHANNEL),
+        (Method::POST, "/api/v1/channels/{id}/test", Channels, CHANNEL),
+        (Method::GET, "/api/v1/deliveries", None, ALL_Y),
+        (Method::POST, "/api/v1/deliveries/{id}/retry", Deliveries, CHANNEL),
+        (Method::GET, "/channels", None, ALL_Y),
+        (Method::POST, "/channels", Units, UPDATE_UNIT),
+        (Method::POST, "/channels/{id}", Channels, CHANNEL),
+        (Method::POST, "/channels/{id}/test", Channels, CHANNEL),
+        (Method::GET, "/deliveries", None, ALL_Y),
+        (Method::POST, "/deliveries/{id}/retry", Deliveries, CHANNEL),
         (Method::GET, "/api/v1/warnings", None, ALL_Y),
         (Method::GET, "/api/v1/warnings/stats", None, ALL_Y),
         (Method::GET, "/api/v1/warnings/{id}", Warnings, READ_MEASURE),
@@ -431,6 +450,27 @@ async fn call(app: &TestApp, w: &World, who: &Person, method: &Method, route: &s
             let period = format!("{}", 2000 + SEQ.fetch_add(1, Ordering::Relaxed) % 7000);
             app.form(&path, sess, &[("period", &period), ("signed_by", "张三")]).await
         }
+        ("POST", "/api/v1/channels") => {
+            let body = json!({"kind": "wecom", "unit_id": target.unwrap(), "name": unique("安全群"),
+                "address": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"});
+            app.api(m, &path, cred, Some(body)).await
+        }
+        ("POST", "/channels") => {
+            let name = unique("安全群");
+            let fields = [("kind", "wecom"), ("unit_id", target.unwrap()), ("name", name.as_str()),
+                ("address", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"), ("min_level", "blue"), ("immediate_level", "red")];
+            app.form(&path, sess, &fields).await
+        }
+        ("PATCH", "/api/v1/channels/{id}") => {
+            let c = app.svc.channels(&bihuan_service::Ctx::system("t")).await.unwrap().into_iter().find(|c| c.id.to_string() == target.unwrap()).unwrap();
+            app.api(m, &path, cred, Some(json!({"kind": "wecom", "name": "改名的群", "address": "", "version": c.version}))).await
+        }
+        ("POST", "/channels/{id}") => {
+            let c = app.svc.channels(&bihuan_service::Ctx::system("t")).await.unwrap().into_iter().find(|c| c.id.to_string() == target.unwrap()).unwrap();
+            let v = c.version.to_string();
+            app.form(&path, sess, &[("name", "改名的群"), ("version", &v), ("enabled", "on"), ("min_level", "blue"), ("immediate_level", "red")]).await
+        }
+        ("POST", "/channels/{id}/test") | ("POST", "/deliveries/{id}/retry") => app.form(&path, sess, &[]).await,
         ("POST", "/api/v1/warnings/{id}/acknowledge") => app.api(m, &path, cred, Some(json!({"comment": "已安排整改"}))).await,
         ("POST", "/warnings/{id}/acknowledge") => app.form(&path, sess, &[("comment", "已安排整改")]).await,
         ("POST", "/api/v1/notifications/read") => app.api(m, &path, cred, Some(json!({}))).await,
@@ -491,6 +531,14 @@ async fn targets(app: &TestApp, w: &World, who: &Person, t: Target) -> Vec<Optio
                     ..Default::default()
                 };
                 out.push(Some(app.svc.create_measure(&ctx, &d).await.unwrap().id.to_string()));
+            }
+            out
+        }
+        Target::Channels | Target::Deliveries => {
+            let mut out = Vec::new();
+            for unit in [who.rel_units[0], who.rel_units[1], who.rel_units[4]] {
+                let id = if t == Target::Channels { world::channel_of(app, unit).await } else { world::failed_delivery_of(app, unit).await };
+                out.push(Some(id.to_string()));
             }
             out
         }

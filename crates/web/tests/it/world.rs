@@ -219,3 +219,46 @@ pub async fn notification_for(app: &TestApp, user: uuid::Uuid) -> uuid::Uuid {
     tx.commit().await.unwrap();
     id
 }
+
+/// A WeCom channel of `unit`, made by the system (as its administrators would).
+pub async fn channel_of(app: &TestApp, unit: UnitId) -> uuid::Uuid {
+    let input = bihuan_service::channels::ChannelInput {
+        kind: "wecom".into(),
+        unit_id: Some(unit),
+        name: "安全群".into(),
+        address: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=matrix".into(),
+        ..Default::default()
+    };
+    app.svc.create_channel(&Ctx::system("t"), &input).await.unwrap().id
+}
+
+/// A delivery of a fresh channel of `unit` that failed, so it can be retried.
+pub async fn failed_delivery_of(app: &TestApp, unit: UnitId) -> uuid::Uuid {
+    let channel = channel_of(app, unit).await;
+    let now = app.svc.now();
+    let id = uuid::Uuid::now_v7();
+    let d = bihuan_store::channels::DeliveryRow {
+        id,
+        channel_id: channel,
+        dedupe_key: format!("test:{id}"),
+        kind: "test".into(),
+        warning_event_id: None,
+        circular_id: None,
+        title: "测试".into(),
+        body: "{}".into(),
+        created_at: now,
+        status: "failed".into(),
+        attempts: 8,
+        next_attempt_at: now,
+        claimed_by: None,
+        claim_until: None,
+        sent_at: None,
+        last_http_status: Some(404),
+        last_response: None,
+        last_error: None,
+    };
+    let mut tx = app.svc.db.begin().await.unwrap();
+    assert!(bihuan_store::channels::insert_delivery(&mut tx, &d).await.unwrap());
+    tx.commit().await.unwrap();
+    id
+}
