@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod campaigns;
+pub mod circulars;
 pub mod attachments;
 pub mod hazards;
 pub mod hazard_tally;
