@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod bootstrap;
 pub mod calendar;
 pub mod campaigns;
+pub mod circulars;
 pub mod attachments;
 pub mod hazards;
 pub mod idempotency;

@@ -5,6 +5,7 @@
 
 mod attachments;
 mod campaigns;
+mod circulars;
 mod hazards;
 mod idempotency;
 mod ledger;
