@@ -1,6 +1,6 @@
 //! The OpenAPI document, served at `/api/v1/openapi.json`.
 
-use crate::{api, api_documents, api_hazards, api_measures, ui_warnings};
+use crate::{api, api_documents, api_hazards, api_measures, ui_circulars, ui_warnings};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -35,6 +35,7 @@ impl Modify for Security {
         ui_warnings::api_list, ui_warnings::api_stats, ui_warnings::api_get, ui_warnings::api_acknowledge,
         ui_warnings::api_rules, ui_warnings::api_put_rule, ui_warnings::api_run,
         ui_warnings::api_notifications, ui_warnings::api_unread, ui_warnings::api_read,
+        ui_circulars::api_list, ui_circulars::api_create, ui_circulars::api_get, ui_circulars::api_patch, ui_circulars::api_issue, ui_circulars::api_docx,
     ),
     modifiers(&Security),
     security(("bearer" = [])),
