@@ -298,3 +298,36 @@ fn libreoffice_check(docx: &[u8]) {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(text.contains("关于全镇隐患整改逾期情况的通报") && text.contains("南安办通〔2021〕1号"), "{text}");
 }
+
+/// Two people issuing one draft at once: one issues it, the other is told it
+/// is issued; two drafts issued at once take consecutive numbers.
+async fn issued_at_once(db: Db) {
+    let (svc, clock) = service_with_clock(db);
+    svc.first_start(Some("Admin-pass-1")).await.unwrap();
+    let gov = svc.home_unit().await.unwrap();
+    let units = svc.list_units(&Ctx::system("t"), &Default::default()).await.unwrap();
+    let office_unit = units.iter().find(|u| u.name == "镇安全生产专项整治三年行动领导小组办公室").unwrap().id;
+    let village = unit(&svc, gov, "红翔村", "locality").await;
+    let firm = unit(&svc, village, "上海甲机械有限公司", "enterprise").await;
+    let office = as_user(&svc, "office", Role::Office, office_unit).await;
+    let colleague = as_user(&svc, "office-2", Role::Office, office_unit).await;
+    let boss = as_user(&svc, "firm", Role::Enterprise, firm).await;
+    overdue_hazard(&svc, &office, &boss, firm, "配电箱门缺失").await;
+    clock.advance(Duration::days(19));
+    let overdue = ComposeInput { kind: CircularKind::Overdue, warning_ids: vec![] };
+    let compose = || svc.compose_circular(&office, &overdue);
+    let (one, two, three) = (compose().await.unwrap(), compose().await.unwrap(), compose().await.unwrap());
+
+    let (a, b) = tokio::join!(svc.issue_circular(&office, one.id, None), svc.issue_circular(&colleague, one.id, None));
+    let (ok, refused): (Vec<_>, Vec<_>) = [a, b].into_iter().partition(Result::is_ok);
+    assert_eq!((ok.len(), refused.len()), (1, 1));
+    assert_eq!(refused[0].as_ref().unwrap_err().code, ErrorCode::Conflict);
+    assert_eq!(ok[0].as_ref().unwrap().circular.document_number.as_deref(), Some("镇安委会办公室通〔2021〕1号"));
+    assert_eq!(circular_notices(&svc, &boss).await.len(), 1, "one notice for one issue");
+
+    let (b, c) = tokio::join!(svc.issue_circular(&office, two.id, None), svc.issue_circular(&colleague, three.id, None));
+    let mut numbers = vec![b.unwrap().circular.document_number.unwrap(), c.unwrap().circular.document_number.unwrap()];
+    numbers.sort();
+    assert_eq!(numbers, ["镇安委会办公室通〔2021〕2号", "镇安委会办公室通〔2021〕3号"]);
+}
+scenario!(issued_at_once => circulars_issued_at_once_sqlite, circulars_issued_at_once_pg);
