@@ -26,6 +26,10 @@ use uuid::Uuid;
 
 const PAGE: i64 = 50;
 
+/// Items listed on a circular's page; the rest are in the Word file (a
+/// circular may list 1,000, too many for a phone).
+const SHOWN_ITEMS: usize = 200;
+
 fn local_time(t: &OffsetDateTime) -> String {
     let l = t.to_offset(SHANGHAI);
     format!("{}-{:02}-{:02} {:02}:{:02}", l.year(), u8::from(l.month()), l.day(), l.hour(), l.minute())
@@ -299,6 +303,8 @@ struct CircularPage {
     overdue_kind: bool,
     draft: bool,
     items: Vec<ItemLine>,
+    /// Items not listed on the page (see [`SHOWN_ITEMS`]).
+    more_items: usize,
     /// Unit, and when it was first read (shown to those who compose).
     recipients: Vec<(String, String)>,
     sees_reads: bool,
@@ -336,7 +342,8 @@ async fn circular_view(s: &AppState, user: &PageUser, id: Uuid, shown: Shown, st
         kind: kind_text(c.kind),
         overdue_kind: c.kind == CircularKind::Overdue,
         draft: c.state == CircularState::Draft,
-        items: d.items.iter().map(item_line).collect(),
+        items: d.items.iter().take(SHOWN_ITEMS).map(item_line).collect(),
+        more_items: d.items.len().saturating_sub(SHOWN_ITEMS),
         recipients: d
             .recipients
             .iter()
