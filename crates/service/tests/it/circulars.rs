@@ -331,3 +331,49 @@ async fn issued_at_once(db: Db) {
     assert_eq!(numbers, ["镇安委会办公室通〔2021〕2号", "镇安委会办公室通〔2021〕3号"]);
 }
 scenario!(issued_at_once => circulars_issued_at_once_sqlite, circulars_issued_at_once_pg);
+
+/// A ledger of `rows` hazards of the firm, being rectified, due 1 April 2021
+/// (overdue on 1 May), numbered from `from`.
+fn overdue_ledger(from: usize, rows: usize) -> Vec<u8> {
+    let mut csv = String::from("企业名称,存在问题,问题描述,检查日期,整改时限,责任人,整改情况\n");
+    for n in from..from + rows {
+        csv.push_str(&format!("上海甲机械有限公司,第{n}号灭火器过期,仓库灭火器超过检验期,2021-03-01,2021-04-01,李四,整改中\n"));
+    }
+    csv.into_bytes()
+}
+
+/// A thousand overdue hazards make one circular, issued in one piece; one
+/// more is refused with a message that says how to narrow it.
+async fn a_thousand_items(db: Db) {
+    use bihuan_service::ledger::ImportMode;
+    let (svc, _clock) = service_with_clock(db);
+    svc.first_start(Some("Admin-pass-1")).await.unwrap();
+    let gov = svc.home_unit().await.unwrap();
+    let units = svc.list_units(&Ctx::system("t"), &Default::default()).await.unwrap();
+    let office_unit = units.iter().find(|u| u.name == "镇安全生产专项整治三年行动领导小组办公室").unwrap().id;
+    let village = unit(&svc, gov, "红翔村", "locality").await;
+    let firm = unit(&svc, village, "上海甲机械有限公司", "enterprise").await;
+    let office = as_user(&svc, "office", Role::Office, office_unit).await;
+    let boss = as_user(&svc, "firm", Role::Enterprise, firm).await;
+    let r = svc.import_hazard_ledger(&office, &overdue_ledger(1, 1000), "台账.csv", ImportMode::AllOrNothing).await.unwrap();
+    assert_eq!(r.created, 1000, "{}", r.message_zh);
+    assert_eq!(svc.overdue_for_circular(&office).await.unwrap(), (1000, false));
+
+    let started = std::time::Instant::now();
+    let draft = svc.compose_circular(&office, &ComposeInput { kind: CircularKind::Overdue, warning_ids: vec![] }).await.unwrap();
+    let composed = started.elapsed();
+    assert_eq!((draft.items, draft.addressee.as_str()), (1000, "上海甲机械有限公司"));
+    let report = svc.issue_circular(&office, draft.id, None).await.unwrap();
+    eprintln!("a thousand items: composed in {composed:?}, issued in {:?}", started.elapsed() - composed);
+    assert_eq!((report.circular.items, report.recipients, report.notified), (1000, 1, 1));
+    let (_, bytes) = svc.circular_docx(&boss, draft.id).await.unwrap();
+    let text = document_text(&bytes);
+    assert!(text.contains("第1号灭火器过期") && text.contains("第1000号灭火器过期"), "every item is in the document");
+
+    svc.import_hazard_ledger(&office, &overdue_ledger(1001, 1), "台账二.csv", ImportMode::AllOrNothing).await.unwrap();
+    assert_eq!(svc.overdue_for_circular(&office).await.unwrap(), (1000, true));
+    let e = svc.compose_circular(&office, &ComposeInput { kind: CircularKind::Overdue, warning_ids: vec![] }).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Validation);
+    assert!(e.zh.contains("请缩小范围") && e.en.contains("narrow it"), "{e}");
+}
+scenario!(a_thousand_items => circulars_a_thousand_items_sqlite, circulars_a_thousand_items_pg);
