@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod circular;
 pub mod campaign;
 pub mod clock;
 pub mod credit_code;

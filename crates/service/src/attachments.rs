@@ -224,7 +224,7 @@ impl Attachment {
     }
 }
 
-fn kind_code(k: FileKind) -> &'static str {
+pub(crate) fn kind_code(k: FileKind) -> &'static str {
     match k {
         FileKind::Image => "image",
         FileKind::Pdf => "pdf",

@@ -7,6 +7,7 @@ pub mod bootstrap;
 pub mod calendar;
 pub mod campaigns;
 pub mod channels;
+pub mod circulars;
 pub mod attachments;
 pub mod hazards;
 pub mod idempotency;

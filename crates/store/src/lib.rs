@@ -13,6 +13,7 @@ pub mod auth;
 pub mod calendar;
 pub mod campaigns;
 pub mod channels;
+pub mod circulars;
 pub mod attachments;
 pub mod hazards;
 pub mod hazard_tally;

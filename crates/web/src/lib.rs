@@ -15,6 +15,7 @@ pub mod error;
 pub mod i18n;
 pub mod openapi;
 pub mod ui;
+pub mod ui_circulars;
 pub mod ui_hazards;
 pub mod ui_cockpit;
 pub mod ui_channels;
@@ -202,6 +203,20 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(M::GET, "/inbox", User, get(ui_warnings::inbox_page)),
         r(M::POST, "/inbox/read", User, post(ui_warnings::inbox_read_all)),
         r(M::GET, "/inbox/{id}", User, get(ui_warnings::inbox_open)),
+        r(M::GET, "/api/v1/circulars", User, get(ui_circulars::api_list)),
+        r(M::POST, "/api/v1/circulars", User, post(ui_circulars::api_create)),
+        r(M::GET, "/api/v1/circulars/{id}", User, get(ui_circulars::api_get)),
+        r(M::PATCH, "/api/v1/circulars/{id}", User, patch(ui_circulars::api_patch)),
+        r(M::POST, "/api/v1/circulars/{id}/issue", User, post(ui_circulars::api_issue)),
+        r(M::GET, "/api/v1/circulars/{id}/docx", User, get(ui_circulars::api_docx)),
+        r(M::GET, "/circulars", User, get(ui_circulars::circulars_page)),
+        r(M::POST, "/circulars", User, post(ui_circulars::circular_create)),
+        r(M::GET, "/circulars/new", User, get(ui_circulars::circular_new_page)),
+        r(M::GET, "/circulars/{id}", User, get(ui_circulars::circular_page)),
+        r(M::POST, "/circulars/{id}", User, post(ui_circulars::circular_save)),
+        r(M::POST, "/circulars/{id}/issue", User, post(ui_circulars::circular_issue)),
+        r(M::POST, "/circulars/{id}/delete", User, post(ui_circulars::circular_delete)),
+        r(M::GET, "/circulars/{id}/docx", User, get(ui_circulars::circular_docx_page)),
         r(M::GET, "/measures", User, get(ui_measures::measures_page)),
         r(M::POST, "/measures", User, post(ui_measures::measure_create)),
         r(M::GET, "/measures/new", User, get(ui_measures::measure_new_page)),

@@ -1,6 +1,6 @@
 //! The OpenAPI document, served at `/api/v1/openapi.json`.
 
-use crate::{api, api_documents, api_hazards, api_measures, ui_channels, ui_warnings};
+use crate::{api, api_documents, api_hazards, api_measures, ui_channels, ui_circulars, ui_warnings};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -38,6 +38,7 @@ impl Modify for Security {
         ui_warnings::api_statistics, ui_warnings::api_submit_statistics,
         ui_channels::api_channels, ui_channels::api_create_channel, ui_channels::api_update_channel, ui_channels::api_test_channel,
         ui_channels::api_deliveries, ui_channels::api_retry_delivery,
+        ui_circulars::api_list, ui_circulars::api_create, ui_circulars::api_get, ui_circulars::api_patch, ui_circulars::api_issue, ui_circulars::api_docx,
     ),
     modifiers(&Security),
     security(("bearer" = [])),

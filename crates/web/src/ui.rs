@@ -72,6 +72,7 @@ fn section_of(path: &str) -> &'static str {
         "audit" => "audit",
         "account" => "account",
         "warnings" | "channels" | "deliveries" => "warnings",
+        "circulars" => "circulars",
         "inbox" => "inbox",
         _ => "",
     }

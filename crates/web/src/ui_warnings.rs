@@ -125,6 +125,8 @@ struct WarningsPage {
     states: Vec<(&'static str, String)>,
     p: ListParams,
     next: Option<String>,
+    /// The office and administrators tick warnings to compose a circular (通报).
+    may_compose: bool,
 }
 
 fn may_run(role: Role) -> bool {
@@ -163,6 +165,7 @@ pub async fn warnings_page(State(s): State<AppState>, user: PageUser, Query(p): 
             .collect(),
         p,
         next,
+        may_compose: may_run(user.0.actor.role),
     };
     render(&page)
 }

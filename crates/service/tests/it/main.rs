@@ -6,6 +6,7 @@
 mod attachments;
 mod campaigns;
 mod channels;
+mod circulars;
 mod hazards;
 mod idempotency;
 mod ledger;

@@ -15,6 +15,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod campaigns;
+mod circulars;
 mod concurrency;
 mod fixtures;
 mod idempotency;

@@ -3,7 +3,7 @@
 use crate::harness::{pg_url, sqlite_db, FreshPg, PG_ENV};
 use bihuan_store::{Db, Engine, StoreError};
 
-const TABLES: [&str; 29] = [
+const TABLES: [&str; 45] = [
     "api_token",
     "app_user",
     "area",
@@ -14,6 +14,13 @@ const TABLES: [&str; 29] = [
     "campaign",
     "campaign_post",
     "campaign_unit",
+    "channel",
+    "circular",
+    "circular_item",
+    "circular_recipient",
+    "delivery",
+    "delivery_attempt",
+    "digest_item",
     "hazard",
     "hazard_attachment",
     "hazard_event",
@@ -25,14 +32,23 @@ const TABLES: [&str; 29] = [
     "indicator",
     "indicator_lead",
     "indicator_value",
+    "job_lease",
+    "job_run",
     "login_attempt",
     "measure",
     "measure_event",
+    "notification",
     "number_counter",
     "phase",
+    "statistics_report",
+    "subscription",
     "task",
     "unit",
     "user_session",
+    "warning",
+    "warning_audience",
+    "warning_event",
+    "warning_rule",
 ];
 
 #[tokio::test]

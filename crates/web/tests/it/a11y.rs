@@ -523,6 +523,8 @@ struct Data {
     units: Vec<String>,
     indicator: String,
     warnings: Vec<String>,
+    /// An issued circular (sent to the enterprise) and a draft.
+    circulars: Vec<String>,
 }
 
 /// Hazards in every state a page shows differently, two measures, a value
@@ -585,7 +587,13 @@ async fn dataset(app: &TestApp, w: &crate::world::World) -> Data {
     let all = app.svc.list_warnings(&bihuan_service::Ctx::system("t"), &Default::default(), None, 3, false).await.unwrap();
     warnings.extend(all.iter().map(|w| w.id.to_string()));
 
+    // A circular of the first warnings, issued (so the enterprise reads it), and a draft of the rest.
+    let issued = post(app, office, "/api/v1/circulars", json!({"kind": "warnings", "warning_ids": &warnings[..2]})).await["id"].as_str().unwrap().to_string();
+    post(app, office, &format!("/api/v1/circulars/{issued}/issue"), json!({})).await;
+    let draft = post(app, office, "/api/v1/circulars", json!({"kind": "warnings", "warning_ids": &warnings[1..]})).await["id"].as_str().unwrap().to_string();
+
     Data {
+        circulars: vec![issued, draft],
         warnings,
         users: w.people.iter().map(|p| p.user_id.to_string()).collect(),
         hazards: [reported, assigned, submitted, closed, major.clone(), in_grid].into_iter().chain(own).collect(),
@@ -639,6 +647,9 @@ fn page_paths(d: &Data) -> Vec<String> {
             "/indicators/{id}" => vec![&d.indicator],
             "/users/{id}" => d.users.iter().collect(),
             "/warnings/{id}" => d.warnings.iter().collect(),
+            "/circulars/{id}" => d.circulars.iter().collect(),
+            // Not a page: the Word file.
+            "/circulars/{id}/docx" => continue,
             // Not a page: marks the notification read and redirects to what it is about.
             "/inbox/{id}" => continue,
             other => panic!("a page route the accessibility check does not know how to fill: {other}"),

@@ -419,10 +419,12 @@ async fn demo_accounts(app: &TestApp) -> HashMap<String, (Role, String)> {
     out
 }
 
-/// What each role finds in the header: every link but the cockpit
-/// (enterprises, experts), users (those who manage users) and the audit log (admin).
+/// What each role finds in the header: every link (warnings, circulars and
+/// the inbox included) but the cockpit (enterprises, experts), users (those
+/// who manage users) and the audit log (admin).
 fn expected_nav(role: Role) -> BTreeSet<String> {
-    let mut nav: BTreeSet<String> = ["workbench", "hazards", "measures", "campaign", "units", "account"].map(String::from).into();
+    let mut nav: BTreeSet<String> =
+        ["workbench", "hazards", "warnings", "circulars", "measures", "campaign", "units", "inbox", "account"].map(String::from).into();
     if !matches!(role, Role::Enterprise | Role::Expert) {
         nav.insert("cockpit".into());
     }

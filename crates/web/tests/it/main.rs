@@ -17,6 +17,7 @@ mod audit;
 mod auth_flows;
 mod browser;
 mod campaign_api;
+mod circulars;
 mod hazard_api;
 mod i18n;
 mod idempotency;

@@ -44,6 +44,11 @@ enum Target {
     Channels,
     /// A failed delivery of such channels.
     Deliveries,
+    /// Issued circulars (通报) of the town sent to the role's own unit and
+    /// to its sibling, and one of the unrelated town sent to the unrelated unit.
+    Circulars,
+    /// Drafts of circulars: one of the town, one of the unrelated town.
+    CircularDrafts,
 }
 
 /// A 1×1 PNG.
@@ -115,6 +120,14 @@ const CHANNEL: [&str; 8] = ["YYY", "YYN", "YYN", "YYN", "YYN", "YYN", "NNN", "NN
 /// Recording a statistics report for the unit: only enterprises report (V for
 /// other units); the enterprise itself, or its village, grid, the office.
 const STATISTICS: [&str; 8] = ["VVVVV", "VVVVN", "FFNNN", "VVNNN", "VYNNN", "YFNNN", "FFNNN", "FFFFN"];
+/// Reading a circular: the town's users but its enterprises, which read
+/// only what was sent to them; administrators everything.
+const READ_CIRCULAR: [&str; 8] = ["YYY", "YYN", "YYN", "YYN", "YYN", "YNN", "YYN", "YYN"];
+/// Changing, issuing or discarding a draft: the office of its town and
+/// administrators; the town's other users may read it but not change it.
+const COMPOSE_CIRCULAR: [&str; 8] = ["YY", "YN", "FN", "FN", "FN", "NN", "FN", "FN"];
+/// Starting a circular: the office and administrators.
+const NEW_CIRCULAR: [&str; 8] = ["Y", "Y", "F", "F", "F", "F", "F", "F"];
 
 fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
     use Target::*;
@@ -203,6 +216,20 @@ fn expectations() -> Vec<(Method, &'static str, Target, [&'static str; 8])> {
         (Method::GET, "/inbox", None, ALL_Y),
         (Method::POST, "/inbox/read", None, ALL_Y),
         (Method::GET, "/inbox/{id}", Notifications, OWN_ONLY),
+        (Method::GET, "/api/v1/circulars", None, ALL_Y),
+        (Method::POST, "/api/v1/circulars", None, NEW_CIRCULAR),
+        (Method::GET, "/api/v1/circulars/{id}", Circulars, READ_CIRCULAR),
+        (Method::PATCH, "/api/v1/circulars/{id}", CircularDrafts, COMPOSE_CIRCULAR),
+        (Method::POST, "/api/v1/circulars/{id}/issue", CircularDrafts, COMPOSE_CIRCULAR),
+        (Method::GET, "/api/v1/circulars/{id}/docx", Circulars, READ_CIRCULAR),
+        (Method::GET, "/circulars", None, ALL_Y),
+        (Method::POST, "/circulars", None, NEW_CIRCULAR),
+        (Method::GET, "/circulars/new", None, NEW_CIRCULAR),
+        (Method::GET, "/circulars/{id}", Circulars, READ_CIRCULAR),
+        (Method::POST, "/circulars/{id}", CircularDrafts, COMPOSE_CIRCULAR),
+        (Method::POST, "/circulars/{id}/issue", CircularDrafts, COMPOSE_CIRCULAR),
+        (Method::POST, "/circulars/{id}/delete", CircularDrafts, COMPOSE_CIRCULAR),
+        (Method::GET, "/circulars/{id}/docx", Circulars, READ_CIRCULAR),
         (Method::GET, "/api/v1/calendar", None, ALL_Y),
         (Method::GET, "/api/v1/calendar/due", None, ALL_Y),
         (Method::PUT, "/api/v1/calendar/{year}", None, AUDIT),
@@ -474,12 +501,52 @@ async fn call(app: &TestApp, w: &World, who: &Person, method: &Method, route: &s
         ("POST", "/api/v1/warnings/{id}/acknowledge") => app.api(m, &path, cred, Some(json!({"comment": "已安排整改"}))).await,
         ("POST", "/warnings/{id}/acknowledge") => app.form(&path, sess, &[("comment", "已安排整改")]).await,
         ("POST", "/api/v1/notifications/read") => app.api(m, &path, cred, Some(json!({}))).await,
+        ("POST", "/api/v1/circulars") => {
+            let warning = world::warning_at(app, who.rel_units[0]).await;
+            app.api(m, &path, cred, Some(json!({"kind": "warnings", "warning_ids": [warning]}))).await
+        }
+        ("POST", "/circulars") => {
+            let warning = world::warning_at(app, who.rel_units[0]).await.to_string();
+            app.form(&path, sess, &[("kind", "warnings"), ("warning", &warning)]).await
+        }
+        ("PATCH", "/api/v1/circulars/{id}") => app.api(m, &path, cred, Some(json!({"title": "关于全镇预警情况的通报（修改）"}))).await,
+        ("POST", "/circulars/{id}") => {
+            let fields = [("title", "关于全镇预警情况的通报（修改）"), ("number_prefix", "南安办通"), ("addressee", "各有关单位"), ("opening", ""),
+                ("requirements", "5个工作日内处置完毕"), ("cc", "镇领导")];
+            app.form(&path, sess, &fields).await
+        }
+        ("POST", "/api/v1/circulars/{id}/issue") => app.api(m, &path, cred, Some(json!({}))).await,
+        ("POST", "/circulars/{id}/issue") | ("POST", "/circulars/{id}/delete") => app.form(&path, sess, &[]).await,
         ("POST", "/warnings/run") | ("POST", "/inbox/read") => app.form(&path, sess, &[]).await,
         ("GET", p) if !p.starts_with("/api/") => app.page(&path, sess).await,
         (_, p) if p.starts_with("/api/") => app.api(m, &path, cred, None).await,
         ("POST", "/account/tokens/{id}/revoke") => app.form(&path, sess, &[]).await,
         _ => panic!("no request defined for {method} {route}"),
     }
+}
+
+/// A new office user of the unrelated town, acting.
+async fn other_town_office(app: &TestApp, w: &World) -> bihuan_service::Ctx {
+    let unrelated = w.person(Role::Admin).rel_units[4];
+    let town = w.units[&unrelated].parent_id.unwrap();
+    let name = unique("other-office-");
+    world::user(app, &name, Role::Office, town).await;
+    let user = app.svc.user_by_name(&name).await.unwrap().unwrap();
+    let mut tx = app.svc.db.read().await.unwrap();
+    let actor = app.svc.actor_for(&mut tx, &user).await.unwrap();
+    tx.commit().await.unwrap();
+    bihuan_service::Ctx::user(actor, None)
+}
+
+/// A circular about a fresh warning at `unit`, composed by `by` (and issued, so sent to `unit`).
+async fn circular_about(app: &TestApp, by: &bihuan_service::Ctx, unit: bihuan_domain::ids::UnitId, issue: bool) -> String {
+    let warning = world::warning_at(app, unit).await;
+    let input = bihuan_service::circulars::ComposeInput { kind: bihuan_domain::circular::CircularKind::Warnings, warning_ids: vec![warning] };
+    let c = app.svc.compose_circular(by, &input).await.unwrap();
+    if issue {
+        app.svc.issue_circular(by, c.id, None).await.unwrap();
+    }
+    c.id.to_string()
 }
 
 /// The chemicals area (a03) of the Nanxiang campaign, led by the 安监所.
@@ -553,6 +620,20 @@ async fn targets(app: &TestApp, w: &World, who: &Person, t: Target) -> Vec<Optio
             let own = world::notification_for(app, who.user_id.0).await;
             let other = world::notification_for(app, w.stranger.0).await;
             vec![Some(own.to_string()), Some(other.to_string())]
+        }
+        Target::Circulars => {
+            let town = admin_ctx(app, w).await;
+            let other = other_town_office(app, w).await;
+            vec![
+                Some(circular_about(app, &town, who.rel_units[0], true).await),
+                Some(circular_about(app, &town, who.rel_units[2], true).await),
+                Some(circular_about(app, &other, who.rel_units[4], true).await),
+            ]
+        }
+        Target::CircularDrafts => {
+            let town = admin_ctx(app, w).await;
+            let other = other_town_office(app, w).await;
+            vec![Some(circular_about(app, &town, who.rel_units[0], false).await), Some(circular_about(app, &other, who.rel_units[4], false).await)]
         }
         Target::Tokens => {
             let own = app.svc.create_token(&bihuan_service::Ctx::system("t"), who.user_id, "own", None).await.unwrap().0;
