@@ -257,10 +257,13 @@ pub struct IndicatorBehind {
     pub tolerance_points: Decimal,
     /// Orange when not met this close to the deadline.
     pub warn_days: i64,
+    /// Indicators of a campaign that ended longer ago than this are left to
+    /// its final evaluation, not warned about every day.
+    pub after_campaign_days: i64,
 }
 impl Default for IndicatorBehind {
     fn default() -> Self {
-        IndicatorBehind { tolerance_points: Decimal::from(10), warn_days: 30 }
+        IndicatorBehind { tolerance_points: Decimal::from(10), warn_days: 30, after_campaign_days: 90 }
     }
 }
 
@@ -399,7 +402,7 @@ impl Params {
                 bad("工作日数应大于 0", "working days must be positive")
             }
             Params::MeasureOverdue(p) if p.orange_after_days < 1 => bad("天数应大于 0", "days must be positive"),
-            Params::IndicatorBehind(p) if p.tolerance_points < Decimal::ZERO || p.warn_days < 0 => {
+            Params::IndicatorBehind(p) if p.tolerance_points < Decimal::ZERO || p.warn_days < 0 || p.after_campaign_days < 0 => {
                 bad("容差与天数不能为负", "tolerance and days cannot be negative")
             }
             Params::StatisticsMissing(p) => {

@@ -589,6 +589,10 @@ impl Service {
             }
             (SubjectKind::Indicator, Params::IndicatorBehind(p)) => {
                 for c in bihuan_store::campaigns::list(tx).await? {
+                    // A campaign long over is judged by its final evaluation, not by daily warnings.
+                    if (today - c.ends_on).whole_days() > p.after_campaign_days {
+                        continue;
+                    }
                     let latest: HashMap<_, _> = bihuan_store::campaigns::latest_values(tx, c.id)
                         .await?
                         .into_iter()

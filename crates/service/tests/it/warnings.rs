@@ -347,6 +347,10 @@ async fn every_rule(db: Db) {
         .await
         .unwrap();
     assert_eq!(gone[0].resolution.as_deref(), Some("rule_disabled"));
+    // Long after the campaign ended, its indicators are left to the final evaluation.
+    clock.advance(time::macros::datetime!(2023-06-01 09:00 +08:00) - svc.now());
+    let r = svc.evaluate_warnings(&sys, None, &RunOptions::default()).await.unwrap();
+    assert_eq!(r.counts["indicator_behind"].active, 0, "{:#?}", r.counts);
     // Bad parameters are refused in both languages, and the rule is unchanged.
     let bad = svc.update_warning_rule(&sys, RuleCode::UnitRateLow, true, &serde_json::json!({"min_rate": "2"}), 1).await.unwrap_err();
     assert_eq!(bad.code, bihuan_domain::ErrorCode::Validation);

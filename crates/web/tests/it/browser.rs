@@ -813,3 +813,43 @@ async fn sqlite_browser_cockpit_and_languages() {
     let _one = ONE_BROWSER.lock().await;
     crate::harness::on_sqlite(|app| in_browser("cockpit_and_languages", DESKTOP, app, cockpit_and_languages)).await
 }
+
+/// A month after the demo town was loaded: the enterprise's phone shows
+/// unread messages; one leads to its warning, which it acknowledges.
+async fn warning_from_the_inbox_on_a_phone(app: TestApp, b: Browser) {
+    let accounts = demo_accounts(&app).await;
+    let sys = bihuan_service::Ctx::system("t");
+    // Today's first run of each rule is quiet (one summary); a month on, the overdue warning escalates.
+    app.svc.evaluate_warnings(&sys, None, &Default::default()).await.unwrap();
+    app.clock.advance(time::Duration::days(30));
+    let report = app.svc.evaluate_warnings(&sys, None, &Default::default()).await.unwrap();
+    b.check(report.notifications > 0, &format!("a month on, warnings reach people: {:?}", report.counts)).await;
+    b.login("demo-enterprise", &accounts["demo-enterprise"].1).await;
+    let badge = b.js("return (document.querySelector('header.top .inbox .badge') || {}).textContent || ''").await;
+    let unread: i64 = badge.as_str().unwrap_or_default().trim().parse().unwrap_or(0);
+    b.check(unread > 0, &format!("the header shows unread messages: {badge}")).await;
+    b.goto("/inbox").await;
+    b.shot("inbox").await;
+    b.find(".inbox-list li.unread a").await.click().await.unwrap();
+    until(&b, "return location.pathname.startsWith('/warnings/') && document.readyState === 'complete'", "the warning behind the message").await;
+    b.shot("warning").await;
+    let id = b.path().await.trim_start_matches("/warnings/").to_string();
+    b.fill("#comment", "已安排停产整改，本周内完成").await;
+    b.submit("form[action$='/acknowledge'] button").await;
+    until(&b, "return document.querySelector('.flash.ok') !== null", "the acknowledgement is confirmed").await;
+    b.shot("acknowledged").await;
+    let me = app.svc.user_by_name("demo-enterprise").await.unwrap().unwrap().id;
+    let token = crate::world::token(&app, me).await;
+    let w = app.get(&format!("/api/v1/warnings/{id}"), Cred::Bearer(&token)).await.json();
+    b.check(w["warning"]["state"] == json!("acknowledged"), &format!("the API says {}", w["warning"]["state"])).await;
+    b.check(w["events"].as_array().is_some_and(|e| e.iter().any(|e| e["comment"] == json!("已安排停产整改，本周内完成"))), "the comment is in the history").await;
+    let after = b.js("return (document.querySelector('header.top .inbox .badge') || {}).textContent || '0'").await;
+    let after: i64 = after.as_str().unwrap_or("0").trim().parse().unwrap_or(0);
+    b.check(after == unread - 1, &format!("one message read: {unread} → {after}")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_browser_warning_from_the_inbox_on_a_phone() {
+    let _one = ONE_BROWSER.lock().await;
+    crate::harness::on_sqlite(|app| in_browser("warning_from_the_inbox_on_a_phone", PHONE, app, warning_from_the_inbox_on_a_phone)).await
+}
