@@ -3,7 +3,7 @@
 //! after the backoff, two workers send each delivery once, the digest goes
 //! out at 08:30, and channels pointing anywhere else are refused.
 
-use crate::{as_user, scenario, unit};
+use crate::{as_user, scenario};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
@@ -12,7 +12,7 @@ use bihuan_domain::role::Role;
 use bihuan_service::channels::ChannelInput;
 use bihuan_service::hazards::ActionInput;
 use bihuan_service::jobs::Schedule;
-use bihuan_service::{Ctx, Service, Settings};
+use bihuan_service::{Service, Settings};
 use bihuan_store::Db;
 use bihuan_testkit::TestClock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -56,20 +56,12 @@ async fn robots(db: Db) {
     let svc = Service::new(db, clock.clone(), settings);
     svc.first_start(Some("Admin-pass-1")).await.unwrap();
     let (rx, base) = receiver().await;
-    let gov = svc.home_unit().await.unwrap();
-    let units = svc.list_units(&Ctx::system("t"), &Default::default()).await.unwrap();
-    let office_unit = units.iter().find(|u| u.name == "镇安全生产专项整治三年行动领导小组办公室").unwrap().id;
-    let village = unit(&svc, gov, "红翔村", "locality").await;
-    let firm = unit(&svc, village, "上海甲机械有限公司", "enterprise").await;
+    let crate::Town { office_unit, village, firm, .. } = crate::town(&svc).await;
     let office = as_user(&svc, "office", Role::Office, office_unit).await;
     let boss = as_user(&svc, "firm", Role::Enterprise, firm).await;
     let villager = as_user(&svc, "village", Role::Locality, village).await;
     // Only the overdue rule, so the counts below are exact.
-    for r in svc.warning_rules().await.unwrap() {
-        let code = bihuan_domain::warning::RuleCode::parse(&r.code).unwrap();
-        let params: serde_json::Value = serde_json::from_str(&r.params_json).unwrap();
-        svc.update_warning_rule(&Ctx::system("t"), code, r.code == "hazard_overdue", &params, r.version).await.unwrap();
-    }
+    crate::only_rules(&svc, &[bihuan_domain::warning::RuleCode::HazardOverdue]).await;
 
     // Addresses elsewhere are refused, in both languages; an enterprise cannot add its village's robot.
     let mut bad = ChannelInput {

@@ -304,11 +304,7 @@ fn libreoffice_check(docx: &[u8]) {
 async fn issued_at_once(db: Db) {
     let (svc, clock) = service_with_clock(db);
     svc.first_start(Some("Admin-pass-1")).await.unwrap();
-    let gov = svc.home_unit().await.unwrap();
-    let units = svc.list_units(&Ctx::system("t"), &Default::default()).await.unwrap();
-    let office_unit = units.iter().find(|u| u.name == "镇安全生产专项整治三年行动领导小组办公室").unwrap().id;
-    let village = unit(&svc, gov, "红翔村", "locality").await;
-    let firm = unit(&svc, village, "上海甲机械有限公司", "enterprise").await;
+    let crate::Town { office_unit, firm, .. } = crate::town(&svc).await;
     let office = as_user(&svc, "office", Role::Office, office_unit).await;
     let colleague = as_user(&svc, "office-2", Role::Office, office_unit).await;
     let boss = as_user(&svc, "firm", Role::Enterprise, firm).await;
@@ -348,11 +344,7 @@ async fn a_thousand_items(db: Db) {
     use bihuan_service::ledger::ImportMode;
     let (svc, _clock) = service_with_clock(db);
     svc.first_start(Some("Admin-pass-1")).await.unwrap();
-    let gov = svc.home_unit().await.unwrap();
-    let units = svc.list_units(&Ctx::system("t"), &Default::default()).await.unwrap();
-    let office_unit = units.iter().find(|u| u.name == "镇安全生产专项整治三年行动领导小组办公室").unwrap().id;
-    let village = unit(&svc, gov, "红翔村", "locality").await;
-    let firm = unit(&svc, village, "上海甲机械有限公司", "enterprise").await;
+    let crate::Town { office_unit, firm, .. } = crate::town(&svc).await;
     let office = as_user(&svc, "office", Role::Office, office_unit).await;
     let boss = as_user(&svc, "firm", Role::Enterprise, firm).await;
     let r = svc.import_hazard_ledger(&office, &overdue_ledger(1, 1000), "台账.csv", ImportMode::AllOrNothing).await.unwrap();

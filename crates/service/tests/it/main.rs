@@ -64,6 +64,32 @@ pub async fn as_user(svc: &Service, username: &str, role: Role, unit: UnitId) ->
     Ctx::user(actor, None)
 }
 
+/// The town of the bundled plan with its office, a village and an enterprise in it.
+pub struct Town {
+    pub gov: UnitId,
+    pub office_unit: UnitId,
+    pub village: UnitId,
+    pub firm: UnitId,
+}
+
+pub async fn town(svc: &Service) -> Town {
+    let gov = svc.home_unit().await.unwrap();
+    let units = svc.list_units(&Ctx::system("t"), &Default::default()).await.unwrap();
+    let office_unit = units.iter().find(|u| u.name == "镇安全生产专项整治三年行动领导小组办公室").unwrap().id;
+    let village = unit(svc, gov, "红翔村", "locality").await;
+    let firm = unit(svc, village, "上海甲机械有限公司", "enterprise").await;
+    Town { gov, office_unit, village, firm }
+}
+
+/// Switches off every warning rule but these, so a scenario's messages are exact.
+pub async fn only_rules(svc: &Service, keep: &[bihuan_domain::warning::RuleCode]) {
+    for r in svc.warning_rules().await.unwrap() {
+        let code = bihuan_domain::warning::RuleCode::parse(&r.code).unwrap();
+        let params: serde_json::Value = serde_json::from_str(&r.params_json).unwrap();
+        svc.update_warning_rule(&Ctx::system("t"), code, keep.contains(&code), &params, r.version).await.unwrap();
+    }
+}
+
 /// One `async fn(Db)` scenario as a SQLite test and a PostgreSQL test.
 macro_rules! scenario {
     ($scenario:path => $sqlite:ident, $pg:ident) => {

@@ -3,7 +3,7 @@
 //! run the same day changes nothing; resolving the cause resolves the
 //! warning and a relapse reopens it; two nodes never both run a slot.
 
-use crate::{as_user, scenario, service_with_clock, unit};
+use crate::{as_user, only_rules, scenario, service_with_clock};
 use bihuan_domain::hazard::HazardDraft;
 use bihuan_domain::role::Role;
 use bihuan_domain::warning::{RuleCode, WarningLevel, WarningState};
@@ -21,15 +21,6 @@ fn act(action: &str) -> ActionInput {
     ActionInput { action: action.into(), ..Default::default() }
 }
 
-/// Switches off every rule but these, so the scenario's inboxes are exact.
-async fn only_rules(svc: &Service, keep: &[RuleCode]) {
-    for r in svc.warning_rules().await.unwrap() {
-        let code = RuleCode::parse(&r.code).unwrap();
-        let params: serde_json::Value = serde_json::from_str(&r.params_json).unwrap();
-        svc.update_warning_rule(&Ctx::system("t"), code, keep.contains(&code), &params, r.version).await.unwrap();
-    }
-}
-
 /// Titles of the notifications a user got since the last call.
 async fn new_titles(svc: &Service, who: &Ctx, seen: &mut usize) -> Vec<String> {
     let all = svc.inbox(who, false, None, 200).await.unwrap();
@@ -42,11 +33,7 @@ async fn simulated_weeks(db: Db) {
     let (svc, clock) = service_with_clock(db);
     svc.first_start(Some("Admin-pass-1")).await.unwrap();
     only_rules(&svc, &[RuleCode::HazardDeadlineNear, RuleCode::HazardOverdue]).await;
-    let gov = svc.home_unit().await.unwrap();
-    let units = svc.list_units(&Ctx::system("t"), &Default::default()).await.unwrap();
-    let office_unit = units.iter().find(|u| u.name == "镇安全生产专项整治三年行动领导小组办公室").unwrap().id;
-    let village = unit(&svc, gov, "红翔村", "locality").await;
-    let firm = unit(&svc, village, "上海甲机械有限公司", "enterprise").await;
+    let crate::Town { gov, office_unit, village, firm } = crate::town(&svc).await;
     let office = as_user(&svc, "office", Role::Office, office_unit).await;
     let leader = as_user(&svc, "leader", Role::Leader, gov).await;
     let boss = as_user(&svc, "firm", Role::Enterprise, firm).await;
@@ -227,11 +214,7 @@ async fn every_rule(db: Db) {
     let (svc, clock) = service_with_clock(db);
     svc.first_start(Some("Admin-pass-1")).await.unwrap();
     let sys = Ctx::system("t");
-    let gov = svc.home_unit().await.unwrap();
-    let units = svc.list_units(&sys, &Default::default()).await.unwrap();
-    let office_unit = units.iter().find(|u| u.name == "镇安全生产专项整治三年行动领导小组办公室").unwrap().id;
-    let village = unit(&svc, gov, "红翔村", "locality").await;
-    let firm = unit(&svc, village, "上海甲机械有限公司", "enterprise").await;
+    let crate::Town { office_unit, village, firm, .. } = crate::town(&svc).await;
     let office = as_user(&svc, "office", Role::Office, office_unit).await;
     let boss = as_user(&svc, "firm", Role::Enterprise, firm).await;
 
