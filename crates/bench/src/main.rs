@@ -61,7 +61,7 @@ pub struct Cli {
     pub export_rows: usize,
     #[arg(long, default_value_t = 10_000)]
     pub import_rows: usize,
-    /// Only these measurements, comma-separated: list, stats, search, create, export, import.
+    /// Only these measurements, comma-separated: list, stats, search, warnings, create, export, import.
     #[arg(long)]
     pub only: Option<String>,
     #[arg(long, default_value_t = 2020)]

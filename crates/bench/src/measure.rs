@@ -668,6 +668,9 @@ async fn measure_all(cli: &Cli, svc: &Service, db: &Db, meta: &Meta, dir: &Path,
         }
     }
 
+    if cli.wants("warnings") {
+        warnings(cli, svc, &people, &mut report).await?;
+    }
     if cli.wants("create") {
         create(cli, db, &http, &people, meta, &mut report).await?;
     }
@@ -682,6 +685,53 @@ async fn measure_all(cli: &Cli, svc: &Service, db: &Db, meta: &Meta, dir: &Path,
     let out = dir.join(format!("results-{}.md", engine.name()));
     std::fs::write(&out, report.lines.join("\n") + "\n")?;
     println!("\nresults written to {}", out.display());
+    Ok(())
+}
+
+/// The warning engine at this scale: the first run over every open
+/// hazard, a repeat the same day (nothing changes), the frequent pass, and
+/// reading a town's warnings and a user's unread count.
+async fn warnings(cli: &Cli, svc: &Service, people: &People, report: &mut Report) -> Result<()> {
+    use bihuan_service::warnings::RunOptions;
+    let sys = Ctx::system("bench");
+    let mut lines = vec![String::new(), "| warnings | engine | seconds | changes | notifications | summaries |".to_string(), "|---|---|---|---|---|---|".into()];
+    for (what, opts) in [
+        ("first run (all rules)", RunOptions::default()),
+        ("repeat run, same day", RunOptions::default()),
+        ("watch pass", RunOptions { watch: true, ..RunOptions::default() }),
+    ] {
+        let started = Instant::now();
+        let r = svc.evaluate_warnings(&sys, None, &opts).await.map_err(|e| anyhow!("{e}"))?;
+        let line = format!(
+            "| {what} | {} | {:.1} | {} | {} | {} |",
+            cli.engine.name(),
+            started.elapsed().as_secs_f64(),
+            r.changes(),
+            r.notifications,
+            r.summaries
+        );
+        println!("{line}");
+        lines.push(line);
+    }
+    let mut list = Vec::new();
+    let mut unread = Vec::new();
+    let office = people.office_ctx.first().ok_or_else(|| anyhow!("no town"))?;
+    for _ in 0..cli.samples.min(100) {
+        let t = Instant::now();
+        svc.list_warnings(office, &Default::default(), None, 50, false).await.map_err(|e| anyhow!("{e}"))?;
+        list.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        svc.unread_count(office).await.map_err(|e| anyhow!("{e}"))?;
+        unread.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let p95 = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() * 95 / 100).copied().unwrap_or_default()
+    };
+    let line = format!("| a town's warnings (service), p95 {:.1} ms; unread count p95 {:.2} ms | {} | | | | |", p95(&mut list), p95(&mut unread), cli.engine.name());
+    println!("{line}");
+    lines.push(line);
+    report.lines.extend(lines);
     Ok(())
 }
 

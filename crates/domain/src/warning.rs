@@ -394,16 +394,21 @@ impl Params {
                 }
                 Ok(())
             }
-            Params::PlanMissing(p) if p.days < 1 || p.red_after_days <= p.days => {
+            Params::PlanMissing(p) if p.days < 1 || p.red_after_days <= p.days || p.red_after_days > 3650 => {
                 bad("天数应大于 0，且转红天数大于提醒天数", "days must be positive and red_after_days greater than days")
             }
-            Params::NotListed(p) if p.working_days == 0 => bad("工作日数应大于 0", "working days must be positive"),
-            Params::ExtensionUndecided(p) if p.working_days == 0 || p.listed_working_days == 0 => {
+            Params::NotListed(p) if p.working_days == 0 || p.working_days > 250 => bad("工作日数应在 1 至 250 之间", "working days must be 1 to 250"),
+            Params::ExtensionUndecided(p) if !(1..=250).contains(&p.working_days) || !(1..=250).contains(&p.listed_working_days) => {
                 bad("工作日数应大于 0", "working days must be positive")
             }
-            Params::MeasureOverdue(p) if p.orange_after_days < 1 => bad("天数应大于 0", "days must be positive"),
-            Params::IndicatorBehind(p) if p.tolerance_points < Decimal::ZERO || p.warn_days < 0 || p.after_campaign_days < 0 => {
-                bad("容差与天数不能为负", "tolerance and days cannot be negative")
+            Params::MeasureOverdue(p) if !(1..=3650).contains(&p.orange_after_days) => bad("天数应在 1 至 3650 之间", "days must be 1 to 3650"),
+            Params::IndicatorBehind(p)
+                if p.tolerance_points < Decimal::ZERO
+                    || p.tolerance_points > Decimal::ONE_HUNDRED
+                    || !(0..=3650).contains(&p.warn_days)
+                    || !(0..=3650).contains(&p.after_campaign_days) =>
+            {
+                bad("容差应在 0 至 100 之间，天数在 0 至 3650 之间", "tolerance must be 0 to 100 and days 0 to 3650")
             }
             Params::StatisticsMissing(p) => {
                 if !(1..=28).contains(&p.quarter_due_day) {
@@ -420,10 +425,12 @@ impl Params {
             Params::UnitRateLow(p)
                 if p.months == 0
                     || p.months > 36
+                    || p.exclude_recent_months > 24
                     || p.min_hazards < 1
                     || p.min_rate <= Decimal::ZERO
                     || p.min_rate > Decimal::ONE
-                    || p.hysteresis < Decimal::ZERO =>
+                    || p.hysteresis < Decimal::ZERO
+                    || p.hysteresis > Decimal::ONE =>
             {
                 bad(
                     "月数在 1 至 36 之间，最少隐患数大于 0，整改率阈值在 0 至 1 之间",

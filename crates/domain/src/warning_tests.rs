@@ -37,6 +37,10 @@ fn bad_parameters_are_refused_with_both_languages() {
     assert!(e.message(true).contains("increase"));
     assert!(Params::parse(RuleCode::StatisticsMissing, &json!({ "annual_due": "13-01" })).is_err());
     assert!(Params::parse(RuleCode::UnitRateLow, &json!({ "min_rate": "1.5" })).is_err());
+    // Values that would overflow the arithmetic are refused before they reach the scheduler.
+    assert!(Params::parse(RuleCode::UnitRateLow, &json!({ "hysteresis": "79228162514264337593543950335" })).is_err());
+    assert!(Params::parse(RuleCode::UnitRateLow, &json!({ "exclude_recent_months": 100000 })).is_err());
+    assert!(Params::parse(RuleCode::IndicatorBehind, &json!({ "tolerance_points": "1000" })).is_err());
     // Missing keys take defaults.
     assert_eq!(Params::parse(RuleCode::MajorNotListed, &json!({})).unwrap(), Params::NotListed(NotListed::default()));
 }

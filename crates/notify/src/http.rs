@@ -10,7 +10,7 @@ use crate::safety::{checked_url, redact, url_secrets};
 use crate::sign::{dingtalk_sign, webhook_signature};
 use crate::{ChannelKind, ConfigError, Outcome, install_crypto_provider};
 
-/// The default of `notify.allowed_webhook_hosts`: the WeCom and DingTalk robot APIs.
+/// The default of `allowed_webhook_hosts`: the WeCom and DingTalk robot APIs.
 pub const DEFAULT_ALLOWED_HOSTS: [&str; 2] = ["qyapi.weixin.qq.com", "oapi.dingtalk.com"];
 
 /// The most of an answer that is read; robots answer in well under 1 KB.
@@ -19,7 +19,7 @@ const READ_LIMIT: usize = 64 * 1024;
 /// How the HTTP sender behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpConfig {
-    /// Hosts a robot or webhook URL may point at (`notify.allowed_webhook_hosts`), checked again
+    /// Hosts a robot or webhook URL may point at (`allowed_webhook_hosts`), checked again
     /// before every send.
     pub allowed_hosts: Vec<String>,
     /// The whole request, connection to the end of the answer (`notify.http_timeout_seconds`,

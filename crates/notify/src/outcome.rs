@@ -169,8 +169,11 @@ fn robot_errcode(body: &str) -> Option<i64> {
 }
 
 /// `Retry-After` as delay-seconds. The HTTP-date form is not used by the robots and is ignored.
+/// The longest `Retry-After` honoured: a receiver cannot park a delivery for longer than a day.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
 pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+    value.trim().parse::<u64>().ok().map(|s| Duration::from_secs(s).min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]
@@ -179,6 +182,7 @@ mod tests {
 
     #[test]
     fn the_table_of_design_4_4() {
+        assert_eq!(parse_retry_after("300000000000"), Some(MAX_RETRY_AFTER), "a huge Retry-After is capped");
         let c = |robot, status, body: &str| classify_http(robot, status, None, body, &[]).as_str();
         assert_eq!(c(false, 200, ""), "sent");
         assert_eq!(c(false, 204, ""), "sent");

@@ -22,7 +22,7 @@ pub enum UrlError {
     /// A URL without a host (`file:`, `data:` …).
     #[error("URL has no host")]
     NoHost,
-    /// The host is not on `notify.allowed_webhook_hosts`.
+    /// The host is not on `allowed_webhook_hosts（BIHUAN_ALLOWED_WEBHOOK_HOSTS）`.
     #[error("host {host} is not on the allowed webhook hosts")]
     HostNotAllowed {
         /// The host of the URL.
@@ -46,7 +46,7 @@ impl UrlError {
             }
             UrlError::NoHost => "地址中没有主机名，请粘贴完整的网址".to_owned(),
             UrlError::HostNotAllowed { host } => format!(
-                "主机 {host} 不在允许的推送地址名单中；如确需使用，请联系管理员在配置 notify.allowed_webhook_hosts 中添加"
+                "主机 {host} 不在允许的推送地址名单中；如确需使用，请联系管理员在配置 allowed_webhook_hosts（BIHUAN_ALLOWED_WEBHOOK_HOSTS） 中添加"
             ),
             UrlError::HttpsRequired { host } => {
                 format!("向 {host} 推送必须使用 https:// 加密连接")
@@ -66,7 +66,7 @@ impl UrlError {
             }
             UrlError::NoHost => "The address has no host name; please paste the full URL".to_owned(),
             UrlError::HostNotAllowed { host } => format!(
-                "The host {host} is not on the list of allowed webhook hosts; an administrator can add it to notify.allowed_webhook_hosts"
+                "The host {host} is not on the list of allowed webhook hosts; an administrator can add it to allowed_webhook_hosts (BIHUAN_ALLOWED_WEBHOOK_HOSTS)"
             ),
             UrlError::HttpsRequired { host } => {
                 format!("Sending to {host} requires an encrypted https:// connection")

@@ -247,7 +247,8 @@ impl Clock for OffsetClock {
 /// `30d`, `12h`, `90m`, `45s`.
 fn parse_offset(s: &str) -> Result<time::Duration> {
     let s = s.trim();
-    let (n, unit) = s.split_at(s.len().saturating_sub(1));
+    let unit_at = s.char_indices().last().map(|(i, _)| i).unwrap_or(0);
+    let (n, unit) = s.split_at(unit_at);
     let n: i64 = n.parse().with_context(|| format!("{s:?} is not a duration like 30d, 12h, 90m"))?;
     Ok(match unit {
         "d" => time::Duration::days(n),
@@ -623,7 +624,11 @@ async fn serve(config: Config, demo: bool, offset: Option<time::Duration>) -> Re
         tokio::spawn(async move {
             let Ok(schedule) = schedule else { return };
             loop {
-                match svc.run_due_jobs(&node, &schedule).await {
+                // Each tick in its own task: a panic in one is logged and the next tick runs.
+                let (s2, n2, sc2) = (svc.clone(), node.clone(), schedule.clone());
+                match tokio::spawn(async move { s2.run_due_jobs(&n2, &sc2).await }).await.unwrap_or_else(|e| {
+                    Err(bihuan_domain::DomainError::new(bihuan_domain::ErrorCode::Internal, "任务异常中止", format!("the job task stopped: {e}")))
+                }) {
                     Ok(outcomes) => {
                         for o in outcomes {
                             if let bihuan_service::jobs::JobOutcome::Ran { job, slot, report } = o {
@@ -643,7 +648,10 @@ async fn serve(config: Config, demo: bool, offset: Option<time::Duration>) -> Re
         let (svc, node) = (svc.clone(), node.clone());
         tokio::spawn(async move {
             loop {
-                match svc.deliver_due(&node).await {
+                let (s2, n2) = (svc.clone(), node.clone());
+                match tokio::spawn(async move { s2.deliver_due(&n2).await }).await.unwrap_or_else(|e| {
+                    Err(bihuan_domain::DomainError::new(bihuan_domain::ErrorCode::Internal, "发送任务异常中止", format!("the delivery task stopped: {e}")))
+                }) {
                     Ok(r) if r.sent + r.retried + r.failed > 0 => tracing::info!(sent = r.sent, retried = r.retried, failed = r.failed, "deliveries"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "delivery worker"),

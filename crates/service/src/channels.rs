@@ -151,6 +151,28 @@ pub(crate) fn level_of(s: &str) -> Option<bihuan_notify::Level> {
     bihuan_notify::Level::parse(s)
 }
 
+fn disabled() -> DomainError {
+    DomainError::conflict("该通知渠道已停用，请先启用", "This channel is switched off; switch it on first")
+}
+
+/// Text from users (hazard names, unit names) as it goes into a robot's
+/// markdown: link and markup characters are replaced by their full-width
+/// forms, so a hazard named like a link cannot post one in the group.
+pub(crate) fn plain(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '[' => '［',
+            ']' => '］',
+            '(' => '（',
+            ')' => '）',
+            '<' => '＜',
+            '>' => '＞',
+            '\n' | '\r' => ' ',
+            c => c,
+        })
+        .collect()
+}
+
 /// When a message made now may go: at once, or after the quiet hours (22:00–07:30 Beijing time).
 pub(crate) fn send_time(now: OffsetDateTime, quiet: bool) -> OffsetDateTime {
     if !quiet {
@@ -251,6 +273,12 @@ impl Service {
         if input.name.trim().is_empty() {
             errors.push(FieldError::new("name", "请填写渠道名称，如“镇安委办工作群”", "Name the channel, e.g. \"Town safety office group\""));
         }
+        if input.name.trim().chars().count() > 60 {
+            errors.push(FieldError::new("name", "渠道名称不超过 60 个字", "The name may have at most 60 characters"));
+        }
+        if input.address.trim().len() > 500 || input.secret.as_deref().is_some_and(|s| s.len() > 200) {
+            errors.push(FieldError::new("address", "地址或密钥过长", "The address or secret is too long"));
+        }
         let address = input.address.trim().to_string();
         match kind {
             ChannelKind::Email => {
@@ -347,7 +375,20 @@ impl Service {
                 ctx.check(Permission::UpdateUnit(&unit.path), "单位", "Unit")?;
                 (None, Some(u.0))
             }
-            None => (Some(ctx.actor().ok_or_else(DomainError::forbidden)?.user_id.0), None),
+            None => {
+                // A personal channel is one's own mailbox, as on one's account: nobody mails others through Bihuan.
+                let me = ctx.actor().ok_or_else(DomainError::forbidden)?.user_id;
+                let user = bihuan_store::users::get(&mut tx, me).await?.ok_or_else(DomainError::forbidden)?;
+                let own = user.email.as_deref().map(str::trim).unwrap_or_default();
+                if kind != ChannelKind::Email || !own.eq_ignore_ascii_case(&address) {
+                    return Err(DomainError::field(
+                        "address",
+                        "个人渠道只能是本人账号中登记的邮箱；群机器人和 Webhook 请选择所属单位",
+                        "A personal channel can only be the e-mail address on your account; choose a unit for robots and webhooks",
+                    ));
+                }
+                (Some(me.0), None)
+            }
         };
         let now = self.now();
         let row = ChannelRow {
@@ -415,13 +456,16 @@ impl Service {
         new.updated_at = self.now();
         new.version = old.version + 1;
         store::update_channel(&mut tx, &new, expected_version).await?;
-        let sub = SubscriptionRow {
-            channel_id: id,
-            rule_code: "*".into(),
-            min_level: min.as_str().into(),
-            immediate_level: immediate.map(|l| l.as_str().to_string()),
-        };
-        store::set_subscriptions(&mut tx, id, &[sub]).await?;
+        // Levels left out keep what the channel had.
+        if input.min_level.is_some() || input.immediate_level.is_some() {
+            let sub = SubscriptionRow {
+                channel_id: id,
+                rule_code: "*".into(),
+                min_level: min.as_str().into(),
+                immediate_level: immediate.map(|l| l.as_str().to_string()),
+            };
+            store::set_subscriptions(&mut tx, id, &[sub]).await?;
+        }
         if old.enabled && !new.enabled {
             store::cancel_pending(&mut tx, id).await?;
         }
@@ -465,6 +509,9 @@ impl Service {
     pub async fn test_channel(&self, ctx: &Ctx, id: Uuid) -> Result<Uuid> {
         let mut tx = self.db.begin().await?;
         let c = self.managed_channel(ctx, &mut tx, id).await?;
+        if !c.enabled {
+            return Err(disabled());
+        }
         let now = self.now();
         let msg = bihuan_notify::Message {
             title: "测试消息".into(),
@@ -528,7 +575,9 @@ impl Service {
     pub async fn retry_delivery(&self, ctx: &Ctx, id: Uuid) -> Result<()> {
         let mut tx = self.db.begin().await?;
         let d = store::get_delivery(&mut tx, id).await?.ok_or_else(|| DomainError::not_found("发送记录", "Delivery"))?;
-        self.managed_channel(ctx, &mut tx, d.channel_id).await?;
+        if !self.managed_channel(ctx, &mut tx, d.channel_id).await?.enabled {
+            return Err(disabled());
+        }
         if !store::retry_failed(&mut tx, id, self.now()).await? {
             return Err(DomainError::conflict("只有发送失败或已取消的消息可以重发", "Only failed or cancelled deliveries can be sent again"));
         }
@@ -609,7 +658,10 @@ impl Service {
             let (status, next) = match &outcome {
                 Outcome::Sent { .. } => ("sent", done),
                 Outcome::Retry { retry_after, .. } => match bihuan_notify::retry_delay(attempt, max, jitter, *retry_after) {
-                    Some(delay) => ("retry", done + Duration::try_from(delay).unwrap_or(Duration::HOUR)),
+                    Some(delay) => {
+                        let wait = Duration::try_from(delay).unwrap_or(Duration::HOUR);
+                        ("retry", done.checked_add(wait).unwrap_or(done + Duration::HOUR))
+                    }
                     None => ("failed", done),
                 },
                 Outcome::Failed { .. } => ("failed", done),
@@ -682,21 +734,29 @@ impl Service {
         Ok(())
     }
 
-    /// The 08:30 digest: one message per channel with what waited for it since the last one.
-    pub async fn send_digests(&self, ctx: &Ctx) -> Result<u64> {
+    /// The 08:30 digest: one message per channel with what waited for it
+    /// since the last one. `slot` (the job's day) keys it, so a run that
+    /// catches up on a missed day and the day's own run do not collide; the
+    /// items are removed only once their digest is written, and only those read.
+    pub async fn send_digests(&self, ctx: &Ctx, slot: &str) -> Result<u64> {
         let now = self.now();
         let today = self.today();
         let mut tx = self.db.begin().await?;
         let items = store::digest_items(&mut tx).await?;
         let channels: BTreeMap<Uuid, ChannelRow> = store::all_channels(&mut tx).await?.into_iter().map(|c| (c.id, c)).collect();
         let mut by_channel: BTreeMap<Uuid, Vec<(String, String, String, String)>> = BTreeMap::new();
-        for (channel, _event, rule, level, label, kind) in items {
+        let mut events: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
+        for (channel, event, rule, level, label, kind) in items {
             by_channel.entry(channel).or_default().push((rule, level, label, kind));
+            events.entry(channel).or_default().push(event);
         }
         let mut made = 0;
         for (channel, items) in by_channel {
-            store::clear_digest(&mut tx, channel).await?;
-            let Some(c) = channels.get(&channel).filter(|c| c.enabled) else { continue };
+            let read = events.remove(&channel).unwrap_or_default();
+            let Some(c) = channels.get(&channel).filter(|c| c.enabled) else {
+                store::remove_digest_items(&mut tx, channel, &read).await?;
+                continue;
+            };
             let mut counts: BTreeMap<(i64, String, String), usize> = BTreeMap::new();
             for (rule, level, _, _) in &items {
                 let l = WarningLevel::parse(level).unwrap_or(WarningLevel::Blue);
@@ -717,8 +777,9 @@ impl Service {
                 event: "digest".into(),
                 data: serde_json::json!({ "count": items.len() }),
             };
-            let d = self.delivery_for(c, format!("dig:{today}:{channel}"), "digest", None, &msg, now);
+            let d = self.delivery_for(c, format!("dig:{slot}:{channel}"), "digest", None, &msg, now);
             if store::insert_delivery(&mut tx, &d).await? {
+                store::remove_digest_items(&mut tx, channel, &read).await?;
                 made += 1;
             }
         }

@@ -129,7 +129,7 @@ impl Service {
         let fence = Fence { job: job.into(), holder: node.into(), run_id, lease: schedule.lease };
         let ctx = Ctx::system(&format!("scheduler:{node}"));
         let result = if job == DIGEST {
-            match self.send_digests(&ctx).await {
+            match self.send_digests(&ctx, slot).await {
                 Ok(n) => Ok(RunReport {
                     run_id,
                     today: self.today(),

@@ -369,8 +369,9 @@ impl Service {
         Ok(rows)
     }
 
-    /// Changes a rule: switched on or off, its parameters. Administrators and
-    /// the office of a top-level jurisdiction (rules hold for the whole installation).
+    /// Changes a rule: switched on or off, its parameters. Administrators
+    /// only: one set of rules holds for the whole installation, which may
+    /// serve several towns, so no town's office may change another's.
     pub async fn update_warning_rule(
         &self,
         ctx: &Ctx,
@@ -379,11 +380,8 @@ impl Service {
         params: &Value,
         expected_version: i64,
     ) -> Result<RuleRow> {
-        if let Some(a) = ctx.actor() {
-            let top_office = a.role == Role::Office && a.jurisdiction.depth() <= 1;
-            if a.role != Role::Admin && !top_office {
-                return Err(DomainError::forbidden());
-            }
+        if ctx.actor().is_some_and(|a| a.role != Role::Admin) {
+            return Err(DomainError::forbidden());
         }
         Params::parse(code, params)?;
         self.seed_warning_rules().await?;
@@ -469,6 +467,9 @@ impl Service {
         }
         if signed_by.trim().is_empty() {
             errors.push(FieldError::new("signed_by", "请填写签字的主要负责人", "Name the principal who signed it"));
+        }
+        if parsed.and_then(|p| p.ends_on()).is_some_and(|end| end >= self.today()) {
+            errors.push(FieldError::new("period", "该统计期尚未结束，结束后再报送", "This period has not ended yet; report it once it has"));
         }
         if !errors.is_empty() {
             return Err(DomainError::invalid(errors));

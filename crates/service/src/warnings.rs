@@ -413,6 +413,8 @@ impl Service {
         let route_by_id: HashMap<Uuid, &crate::channels::Route> = routes.iter().map(|r| (r.row.id, r)).collect();
 
         let now = self.now();
+        // Summaries speak only of changes this run actually wrote (a change another process wrote first is not ours to announce).
+        let mut written_changes: HashSet<usize> = HashSet::new();
         for batch in changes.chunks(BATCH) {
             let mut tx = self.db.begin().await?;
             self.fence(&mut tx, fence).await?;
@@ -429,6 +431,7 @@ impl Service {
                     continue;
                 }
                 *written.entry(ch.rule.as_str()).or_default() += 1;
+                written_changes.insert(ch.index);
                 if let Some(kind) = ch.kind.event() {
                     store::insert_event(&mut tx, &event_row(ch, kind, fence.map(|f| f.run_id), now)).await?;
                 }
@@ -464,13 +467,18 @@ impl Service {
         let mut tx = self.db.begin().await?;
         self.fence(&mut tx, fence).await?;
         for (user, idx) in &summaries {
+            let idx: Vec<usize> = idx.iter().copied().filter(|i| written_changes.contains(i)).collect();
+            if idx.is_empty() {
+                continue;
+            }
             let n = summary_notification(run_id, user, idx.iter().filter_map(|i| changes.get(*i)), now);
             if bihuan_store::notify::insert(&mut tx, &n).await? {
                 report.summaries += 1;
             }
         }
         for (channel, idx) in &channel_plan.summaries {
-            let Some(r) = route_by_id.get(channel) else { continue };
+            let idx: Vec<usize> = idx.iter().copied().filter(|i| written_changes.contains(i)).collect();
+            let Some(r) = route_by_id.get(channel).filter(|_| !idx.is_empty()) else { continue };
             let msg = channel_summary(idx.iter().filter_map(|i| changes.get(*i)), self.link("/warnings"));
             let d = self.delivery_for(&r.row, format!("sum:{run_id}:{channel}"), "summary", None, &msg, now);
             if bihuan_store::channels::insert_delivery(&mut tx, &d).await? {
@@ -1046,7 +1054,7 @@ impl Service {
     /// The message an outside channel gets for one change (in Chinese: group robots are shared).
     fn channel_message(&self, ch: &Change, today: Date) -> bihuan_notify::Message {
         let facts: Value = serde_json::from_str(&ch.new.facts_json).unwrap_or(Value::Null);
-        let mut lines = vec![format!("对象：{}", ch.new.label), rules::describe(ch.rule, &facts, today, false)];
+        let mut lines = vec![format!("对象：{}", crate::channels::plain(&ch.new.label)), rules::describe(ch.rule, &facts, today, false)];
         if ch.kind == ChangeKind::Escalated {
             lines.push(format!("已升级至第 {} 级", ch.new.step));
         }

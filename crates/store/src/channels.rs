@@ -356,6 +356,16 @@ pub async fn digest_items(tx: &mut Tx) -> Result<Vec<(Uuid, Uuid, String, String
     Ok(run!(tx, |c| sqlx::query_as(sql).fetch_all(&mut *c).await?))
 }
 
-pub async fn clear_digest(tx: &mut Tx, channel: Uuid) -> Result<u64> {
-    Ok(run!(tx, |c| sqlx::query("DELETE FROM digest_item WHERE channel_id = $1").bind(channel).execute(&mut *c).await?.rows_affected()))
+/// Removes the items a digest was made from (only those: items added meanwhile wait for the next one).
+pub async fn remove_digest_items(tx: &mut Tx, channel: Uuid, events: &[Uuid]) -> Result<u64> {
+    let mut n = 0;
+    for e in events {
+        n += run!(tx, |c| sqlx::query("DELETE FROM digest_item WHERE channel_id = $1 AND warning_event_id = $2")
+            .bind(channel)
+            .bind(*e)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+    }
+    Ok(n)
 }

@@ -764,10 +764,18 @@ async fn unit_view(s: &AppState, user: &PageUser, id: &str, form: Option<UnitFor
     };
     let can_report_statistics = is_enterprise
         && (matches!(actor.role, Role::Admin | Role::Office | Role::Locality | Role::Inspector) || (actor.role == Role::Enterprise && actor.unit_id == uid));
-    let sp = bihuan_domain::warning::StatisticsMissing::default();
-    let statistics_due = bihuan_domain::warning::Period::latest_due(s.svc.today(), &sp)
+    // The periods that have ended and are not reported yet: the last four quarters and the last year.
+    let today = s.svc.today();
+    let (y, q) = (today.year(), (u8::from(today.month()) - 1) / 3 + 1);
+    let mut periods = Vec::new();
+    let (mut py, mut pq) = (y, q);
+    for _ in 0..4 {
+        (py, pq) = if pq == 1 { (py - 1, 4) } else { (py, pq - 1) };
+        periods.push(bihuan_domain::warning::Period::Quarter(py, pq));
+    }
+    periods.insert(1, bihuan_domain::warning::Period::Year(y - 1));
+    let statistics_due = periods
         .into_iter()
-        .chain([bihuan_domain::warning::Period::Quarter(s.svc.today().year(), (u8::from(s.svc.today().month()) - 1) / 3 + 1)])
         .filter(|p| !statistics.iter().any(|r| r.period == p.key()))
         .map(|p| (p.key(), crate::i18n::trf(p.label_zh(), p.label_en())))
         .collect();

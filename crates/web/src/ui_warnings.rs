@@ -294,8 +294,7 @@ struct RulesPage {
 }
 
 fn may_edit_rules(u: &PageUser) -> bool {
-    let a = &u.0.actor;
-    a.role == Role::Admin || (a.role == Role::Office && a.jurisdiction.depth() <= 1)
+    u.0.actor.role == Role::Admin
 }
 
 async fn rules_view(s: &AppState, user: &PageUser, errors: Vec<String>, flash: Option<Flash>, status: StatusCode) -> Response {
