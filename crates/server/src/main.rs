@@ -575,7 +575,9 @@ async fn warnings_command(config: &Config, command: WarningsCommand) -> Result<(
             println!("预警评估 / warnings evaluated for {}{}", report.today, if dry_run { " (dry run: nothing written)" } else { "" });
             println!("{:<24} {:>7} {:>8} {:>9} {:>8} {:>8} {:>7}", "rule", "opened", "reopened", "escalated", "resolved", "conflict", "active");
             for (code, c) in &report.counts {
-                println!("{code:<24} {:>7} {:>8} {:>9} {:>8} {:>8} {:>7}", c.opened, c.reopened, c.escalated, c.resolved, c.conflicts, c.active);
+                // A dry run writes nothing, so it has no count of warnings active afterwards.
+                let active = if dry_run { "—".to_string() } else { c.active.to_string() };
+                println!("{code:<24} {:>7} {:>8} {:>9} {:>8} {:>8} {active:>7}", c.opened, c.reopened, c.escalated, c.resolved, c.conflicts);
             }
             println!("notifications: {}, summaries: {}", report.notifications, report.summaries);
             Ok(())

@@ -789,3 +789,24 @@ impl Service {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn user_text_cannot_make_links_in_a_robots_markdown() {
+        assert_eq!(plain("[点此处理](https://phish.example)\n<b>"), "［点此处理］（https://phish.example） ＜b＞");
+        assert_eq!(plain("YH2021-000123 消防通道堵塞"), "YH2021-000123 消防通道堵塞");
+    }
+
+    #[test]
+    fn quiet_hours_hold_messages_until_half_past_seven() {
+        let at = |t| send_time(t, true);
+        assert_eq!(at(datetime!(2021-05-10 23:15 +08:00)), datetime!(2021-05-11 07:30 +08:00));
+        assert_eq!(at(datetime!(2021-05-11 06:00 +08:00)), datetime!(2021-05-11 07:30 +08:00));
+        assert_eq!(at(datetime!(2021-05-11 09:00 +08:00)), datetime!(2021-05-11 09:00 +08:00));
+        assert_eq!(send_time(datetime!(2021-05-10 23:15 +08:00), false), datetime!(2021-05-10 23:15 +08:00));
+    }
+}
