@@ -142,7 +142,8 @@ pub async fn not_found() -> Response {
     error_page(None, &DomainError::not_found("页面", "Page"))
 }
 
-fn local_time(t: &OffsetDateTime) -> String {
+/// A moment as Beijing time, `2021-05-10 07:30`, as every page shows it.
+pub(crate) fn local_time(t: &OffsetDateTime) -> String {
     let l = t.to_offset(SHANGHAI);
     format!("{}-{:02}-{:02} {:02}:{:02}", l.year(), u8::from(l.month()), l.day(), l.hour(), l.minute())
 }

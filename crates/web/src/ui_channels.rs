@@ -6,13 +6,14 @@ use crate::auth::{CurrentUser, PageUser};
 use crate::error::ApiResult;
 use crate::i18n::{filters, tr};
 use crate::ui::{error_page, messages, nav, render, Flash, Nav};
+use crate::ui::local_time;
+use crate::ui_warnings::{CsrfForm, Done};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
-use bihuan_domain::clock::SHANGHAI;
 use bihuan_domain::ids::UnitId;
 use bihuan_domain::permission::{authorize, Permission};
 use bihuan_domain::warning::WarningLevel;
@@ -21,11 +22,6 @@ use bihuan_service::channels::{ChannelInput, ChannelView, DeliveryView};
 use bihuan_store::units::UnitFilter;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-
-fn local_time(t: &time::OffsetDateTime) -> String {
-    let l = t.to_offset(SHANGHAI);
-    format!("{}-{:02}-{:02} {:02}:{:02}", l.year(), u8::from(l.month()), l.day(), l.hour(), l.minute())
-}
 
 fn kind_label(k: &str) -> &'static str {
     match k {
@@ -153,11 +149,6 @@ async fn channels_view(s: &AppState, user: &PageUser, f: ChannelForm, errors: Ve
     (status, render(&page)).into_response()
 }
 
-#[derive(Deserialize, Default)]
-pub struct Done {
-    done: Option<String>,
-}
-
 fn done_flash(d: Option<&str>) -> Option<Flash> {
     let text = match d? {
         "create" => tr("已添加通知渠道", "Channel added"),
@@ -208,12 +199,6 @@ pub async fn channel_update(State(s): State<AppState>, user: PageUser, Path(id):
         }
         Err(e) => error_page(nav(&user), &e),
     }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 pub async fn channel_test(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Form(f): Form<CsrfForm>) -> Response {

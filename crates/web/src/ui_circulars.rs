@@ -8,6 +8,8 @@ use crate::auth::{CurrentUser, PageUser};
 use crate::error::{status_of, ApiResult};
 use crate::i18n::{filters, tr, trf};
 use crate::ui::{error_page, messages, nav, render, Flash, Nav};
+use crate::ui::local_time;
+use crate::ui_warnings::CsrfForm;
 use crate::AppState;
 use askama::Template;
 use axum::body::{Body, Bytes};
@@ -16,7 +18,6 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use bihuan_domain::circular::{CircularKind, CircularState, Snapshot};
-use bihuan_domain::clock::SHANGHAI;
 use bihuan_domain::warning::{RuleCode, WarningLevel};
 use bihuan_domain::{DomainError, ErrorCode};
 use bihuan_service::circulars::{CircularDetail, CircularEdit, CircularView, ComposeInput, IssueReport};
@@ -29,11 +30,6 @@ const PAGE: i64 = 50;
 /// Items listed on a circular's page; the rest are in the Word file (a
 /// circular may list 1,000, too many for a phone).
 const SHOWN_ITEMS: usize = 200;
-
-fn local_time(t: &OffsetDateTime) -> String {
-    let l = t.to_offset(SHANGHAI);
-    format!("{}-{:02}-{:02} {:02}:{:02}", l.year(), u8::from(l.month()), l.day(), l.hour(), l.minute())
-}
 
 fn parse_id(id: &str) -> Result<Uuid, DomainError> {
     Uuid::parse_str(id.trim()).map_err(|_| DomainError::not_found("通报", "Circular"))
@@ -477,12 +473,6 @@ pub async fn circular_issue(State(s): State<AppState>, user: PageUser, Path(id):
         }
         Err(e) => error_page(nav(&user), &e),
     }
-}
-
-#[derive(Deserialize, Default)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 pub async fn circular_delete(State(s): State<AppState>, user: PageUser, Path(id): Path<String>, Form(f): Form<CsrfForm>) -> Response {

@@ -7,6 +7,7 @@ use crate::api_documents::Posted;
 use crate::api_hazards::HazardQuery;
 use crate::auth::PageUser;
 use crate::ui::{error_page, messages, nav, render, Flash, Nav};
+use crate::ui::local_time;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -23,11 +24,6 @@ use bihuan_service::idempotency::IdempotencyKey;
 use bihuan_service::ledger::{ImportMode, ImportReport};
 use bihuan_store::units::UnitFilter;
 use serde::Deserialize;
-
-fn local_time(t: &time::OffsetDateTime) -> String {
-    let l = t.to_offset(bihuan_domain::clock::SHANGHAI);
-    format!("{}-{:02}-{:02} {:02}:{:02}", l.year(), u8::from(l.month()), l.day(), l.hour(), l.minute())
-}
 
 /// "1 day", "3 days".
 pub(crate) fn days_en(n: i64) -> String {

@@ -8,6 +8,7 @@ use crate::api_measures::MeasureQuery;
 use crate::auth::PageUser;
 use crate::ui::{error_page, messages, nav, render, Flash, Nav};
 use crate::ui_hazards::{area_label, days_en, options};
+use crate::ui::local_time;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -25,11 +26,6 @@ use bihuan_store::measures::MeasureFilter;
 use bihuan_store::units::UnitFilter;
 use serde::Deserialize;
 use std::collections::HashMap;
-
-fn local_time(t: &time::OffsetDateTime) -> String {
-    let l = t.to_offset(bihuan_domain::clock::SHANGHAI);
-    format!("{}-{:02}-{:02} {:02}:{:02}", l.year(), u8::from(l.month()), l.day(), l.hour(), l.minute())
-}
 
 /// Who puts measures on the list: the office, lead departments (in the
 /// areas they lead) and administrators.

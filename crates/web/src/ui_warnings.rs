@@ -7,13 +7,13 @@ use crate::auth::{CurrentUser, PageUser};
 use crate::error::ApiResult;
 use crate::i18n::{filters, tr};
 use crate::ui::{error_page, messages, nav, render, Flash, Nav};
+use crate::ui::local_time;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
-use bihuan_domain::clock::SHANGHAI;
 use bihuan_domain::role::Role;
 use bihuan_domain::warning::{RuleCode, WarningLevel, WarningState};
 use bihuan_domain::DomainError;
@@ -24,11 +24,6 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 const PAGE: i64 = 50;
-
-fn local_time(t: &OffsetDateTime) -> String {
-    let l = t.to_offset(SHANGHAI);
-    format!("{}-{:02}-{:02} {:02}:{:02}", l.year(), u8::from(l.month()), l.day(), l.hour(), l.minute())
-}
 
 fn level_text(l: &str) -> String {
     WarningLevel::parse(l).map(|l| tr(l.label_zh(), l.label_en()).to_string()).unwrap_or_default()
@@ -238,9 +233,10 @@ pub async fn warning_page(State(s): State<AppState>, user: PageUser, Path(id): P
     warning_view(&s, &user, id, Vec::new(), flash, StatusCode::OK).await
 }
 
-#[derive(Deserialize)]
+/// `?done=…` after a form succeeded: which confirmation to show.
+#[derive(Deserialize, Default)]
 pub struct Done {
-    done: Option<String>,
+    pub(crate) done: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -375,10 +371,11 @@ pub async fn rule_save(State(s): State<AppState>, user: PageUser, Path(code): Pa
     }
 }
 
-#[derive(Deserialize)]
+/// A form that carries nothing but its CSRF token (a button).
+#[derive(Deserialize, Default)]
 pub struct CsrfForm {
     #[serde(default)]
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 /// Runs the rules now (the office and administrators), under the same lease as the scheduler.
